@@ -1,0 +1,215 @@
+// Package app wires ozgo together: it opens the database and key ring,
+// migrates, and builds the HTTP handler from the domain packages. cmd/ozgo
+// (through internal/cli) is the only caller.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ozgo/ozgo/internal/audit"
+	"github.com/ozgo/ozgo/internal/blob"
+	"github.com/ozgo/ozgo/internal/buildinfo"
+	"github.com/ozgo/ozgo/internal/config"
+	"github.com/ozgo/ozgo/internal/crypt"
+	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/httpx"
+	"github.com/ozgo/ozgo/internal/i18n"
+	"github.com/ozgo/ozgo/internal/store"
+	"github.com/ozgo/ozgo/internal/web"
+)
+
+// App is one running ozgo: configuration, storage and the shared services
+// every domain uses.
+type App struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	DB       *store.DB
+	Keys     *crypt.Keyring
+	Blobs    blob.Store
+	Audit    *audit.Log
+	Catalog  *i18n.Catalog
+	Registry *prometheus.Registry
+	Draining *httpx.Draining
+}
+
+// Open prepares the data directory, the key ring and the database, and
+// migrates the schema. The caller must Close the App.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	keys, err := crypt.LoadKeyring(cfg.DataDir, cfg.MasterKey)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if keys.Generated() {
+		log.Warn("created a new master key; back it up, without it encrypted data cannot be read",
+			"file", filepath.Join(cfg.DataDir, "master.key"), "kid", keys.CurrentKID())
+	}
+	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, DB: db, Keys: keys, Catalog: i18n.MustLoad(), Draining: &httpx.Draining{}}
+	ok := false
+	defer func() {
+		if !ok {
+			db.Close()
+		}
+	}()
+	res, err := db.Migrate(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Audit = audit.New(db, keys)
+	if err := a.checkKeys(ctx); err != nil {
+		return nil, err
+	}
+	if len(res.Applied) > 0 {
+		_, err := a.Audit.Record(ctx, audit.Entry{
+			Actor: audit.System, Action: "schema.migrated", ObjectType: "schema", ObjectID: fmt.Sprint(res.To),
+			Details: map[string]string{"from": fmt.Sprint(res.From), "to": fmt.Sprint(res.To), "version": buildinfo.Version()},
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	fsBlobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	a.Blobs = blob.NewEncrypted(fsBlobs, keys)
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db.SQL(), string(db.Engine())),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "ozgo_build_info",
+			Help:        "Always 1; the labels tell the version and database engine.",
+			ConstLabels: prometheus.Labels{"version": buildinfo.Version(), "engine": string(db.Engine())},
+		}, func() float64 { return 1 }),
+	)
+	ok = true
+	return a, nil
+}
+
+// checkKeys refuses to run with a master key other than the one the
+// database was written with. Several processes on one PostgreSQL database
+// must share OZGO_MASTER_KEY; a node that created a key file of its own
+// would otherwise write data the others cannot read.
+func (a *App) checkKeys(ctx context.Context) error {
+	entries, err := a.Audit.Recent(ctx, 1)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	kid := entries[0].KeyID
+	for _, k := range a.Keys.KIDs() {
+		if k == kid {
+			return nil
+		}
+	}
+	return fmt.Errorf("the database was written with master key %s, which this process does not have (it has %v): give every ozgo process the same key via OZGO_MASTER_KEY or the data directory's master.key", kid, a.Keys.KIDs())
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler builds the complete HTTP handler.
+func (a *App) Handler() (http.Handler, error) {
+	ui, err := web.New(a.Catalog, a.Log, buildinfo.Version())
+	if err != nil {
+		return nil, err
+	}
+	writeError := func(w http.ResponseWriter, r *http.Request, err error) {
+		if httpx.WantsJSON(r) {
+			httpx.WriteProblem(w, r, a.Log, a.Catalog, err)
+			return
+		}
+		ui.RenderError(w, r, err)
+	}
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if httpx.WantsJSON(r) {
+			writeError(w, r, errs.E(errs.NotFound, ""))
+			return
+		}
+		ui.NotFound(w, r)
+	})
+	methodNotAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if httpx.WantsJSON(r) {
+			httpx.WriteProblemObject(w, httpx.Problem{
+				Type: httpx.ProblemTypeBase + "method_not_allowed", Status: http.StatusMethodNotAllowed,
+				Title: a.Catalog.T(i18n.Default, "error.title.method_not_allowed"), Instance: r.URL.Path,
+				Detail: a.Catalog.T(i18n.Default, "error.detail.method_not_allowed"), RequestID: httpx.RequestID(r.Context()),
+			})
+			return
+		}
+		ui.MethodNotAllowed(w, r)
+	})
+	rt := httpx.NewRouter(notFound, methodNotAllowed)
+	a.registerOps(rt)
+	ui.Register(rt)
+
+	metrics := httpx.NewMetrics(a.Registry)
+	return httpx.Chain(metrics.InFlight(rt), httpx.Options{
+		Log:            a.Log,
+		Metrics:        metrics,
+		WriteError:     writeError,
+		FrameAncestors: a.Cfg.FrameAncestors,
+		HSTS:           a.Cfg.HTTPS(),
+		TrustedOrigins: a.Cfg.TrustedOrigins,
+	})
+}
+
+// registerOps adds the operations endpoints: liveness, readiness, metrics.
+func (a *App) registerOps(rt *httpx.Router) {
+	rt.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	rt.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := a.Ready(r.Context()); err != nil {
+			// The reason helps the operator; it holds no secrets.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	rt.Handle("GET /metrics", httpx.MetricsHandler(a.Registry))
+}
+
+// Ready checks that this process can serve: not shutting down, database
+// reachable, schema at the version this binary expects.
+func (a *App) Ready(ctx context.Context) error {
+	if a.Draining.Is() {
+		return errors.New("shutting down")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.DB.Ping(ctx); err != nil {
+		return errors.New("database unreachable")
+	}
+	v, err := a.DB.SchemaVersion(ctx)
+	if err != nil {
+		return errors.New("database schema unreadable")
+	}
+	if want := store.LatestVersion(); v != want {
+		return fmt.Errorf("database schema at version %d, expected %d", v, want)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+// Package config holds ozgo's settings. Every flag has an OZGO_* environment
+// equivalent; a flag given on the command line wins over the environment.
+// Secrets (the master key) come only from the environment or files, never
+// from flags, which other users can read in the process list.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the configuration of one ozgo process.
+type Config struct {
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	// PublicURL is the address citizens use (https://… behind a proxy); it
+	// turns on HSTS when https.
+	PublicURL       string
+	TLSCert         string
+	TLSKey          string
+	LogLevel        string
+	LogFormat       string // "json", "text" or "" for: text on a terminal, json otherwise
+	ShutdownTimeout time.Duration
+	// TrustedOrigins may post cross-origin (comma-separated in the environment).
+	TrustedOrigins []string
+	// FrameAncestors is the default CSP frame-ancestors list.
+	FrameAncestors string
+	// MasterKey comes from OZGO_MASTER_KEY only.
+	MasterKey string
+}
+
+// Defaults used by `ozgo serve`.
+const (
+	DefaultAddr    = "127.0.0.1:8080"
+	DefaultDataDir = "ozgo-data"
+	DemoDataDir    = "ozgo-demo"
+)
+
+// Getenv is the environment lookup; tests replace it.
+var Getenv = os.Getenv
+
+func env(name, def string) string {
+	if v := Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// RegisterServer adds the server flags to fs with the given default data
+// directory.
+func (c *Config) RegisterServer(fs *flag.FlagSet, defaultDataDir string) {
+	c.RegisterStorage(fs, defaultDataDir)
+	fs.StringVar(&c.Addr, "addr", env("OZGO_ADDR", DefaultAddr), "listen address host:port (OZGO_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", env("OZGO_PUBLIC_URL", ""), "public base URL, e.g. https://service.example.de (OZGO_PUBLIC_URL)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("OZGO_TLS_CERT", ""), "TLS certificate file; serve HTTPS directly (OZGO_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("OZGO_TLS_KEY", ""), "TLS private key file (OZGO_TLS_KEY)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("OZGO_SHUTDOWN_TIMEOUT", 30*time.Second), "how long in-flight requests may finish after SIGTERM (OZGO_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.FrameAncestors, "frame-ancestors", env("OZGO_FRAME_ANCESTORS", "'self'"), "CSP frame-ancestors sources (OZGO_FRAME_ANCESTORS)")
+	fs.Func("trusted-origin", "origin allowed to send cross-origin form posts; repeatable (OZGO_TRUSTED_ORIGINS, comma-separated)", func(s string) error {
+		c.TrustedOrigins = append(c.TrustedOrigins, s)
+		return nil
+	})
+	if v := Getenv("OZGO_TRUSTED_ORIGINS"); v != "" {
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.TrustedOrigins = append(c.TrustedOrigins, o)
+			}
+		}
+	}
+}
+
+// RegisterStorage adds the flags every command that opens the database needs.
+func (c *Config) RegisterStorage(fs *flag.FlagSet, defaultDataDir string) {
+	fs.StringVar(&c.DataDir, "data", env("OZGO_DATA", defaultDataDir), "data directory: SQLite database, master key, blobs (OZGO_DATA)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("OZGO_DATABASE_URL", ""), "PostgreSQL URL postgres://…; empty: embedded SQLite in the data directory (OZGO_DATABASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", env("OZGO_LOG_LEVEL", "info"), "debug, info, warn or error (OZGO_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("OZGO_LOG_FORMAT", ""), "json or text; default text on a terminal, json otherwise (OZGO_LOG_FORMAT)")
+	c.MasterKey = Getenv("OZGO_MASTER_KEY")
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+// Validate checks the settings and says what is wrong.
+func (c *Config) Validate() error {
+	var problems []string
+	if c.DataDir == "" {
+		problems = append(problems, "--data must name a directory")
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			problems = append(problems, "--database-url must be a postgres:// URL")
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			problems = append(problems, "--public-url must be an absolute http(s) URL")
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		problems = append(problems, "--tls-cert and --tls-key must be given together")
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		problems = append(problems, err.Error())
+	}
+	switch c.LogFormat {
+	case "", "json", "text":
+	default:
+		problems = append(problems, "--log-format must be json or text")
+	}
+	if c.ShutdownTimeout < 0 {
+		problems = append(problems, "--shutdown-timeout must not be negative")
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// HTTPS reports whether citizens reach ozgo over HTTPS.
+func (c *Config) HTTPS() bool {
+	return c.TLSCert != "" || strings.HasPrefix(c.PublicURL, "https://")
+}
+
+// ParseLevel parses a log level name.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
