@@ -114,6 +114,7 @@ func newEncryptingReader(kr *crypt.Keyring, id string, src io.Reader, maxSize in
 	return er, nil
 }
 
+// Read returns the next bytes of the encrypted object.
 func (er *encryptingReader) Read(p []byte) (int, error) {
 	for er.out.Len() == 0 {
 		if er.err != nil {
@@ -255,6 +256,8 @@ type decryptingReader struct {
 	err  error
 }
 
+// Read returns authenticated plaintext; at the end it checks the
+// recorded size and hash before returning io.EOF.
 func (d *decryptingReader) Read(p []byte) (int, error) {
 	if d.err != nil {
 		return 0, d.err
@@ -281,6 +284,7 @@ func (d *decryptingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the underlying object.
 func (d *decryptingReader) Close() error { return d.c.Close() }
 
 // Stat implements Store. It reads and decrypts only the trailer.

@@ -315,6 +315,7 @@ type objectReader struct {
 	f *os.File
 }
 
+// Close closes the object file.
 func (r *objectReader) Close() error { return r.f.Close() }
 
 // Stat implements Store. It reads only the object header.

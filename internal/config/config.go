@@ -61,7 +61,7 @@ func (c *Config) RegisterServer(fs *flag.FlagSet, defaultDataDir string) {
 	fs.StringVar(&c.PublicURL, "public-url", env("OZGO_PUBLIC_URL", ""), "public base URL, e.g. https://service.example.de (OZGO_PUBLIC_URL)")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("OZGO_TLS_CERT", ""), "TLS certificate file; serve HTTPS directly (OZGO_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("OZGO_TLS_KEY", ""), "TLS private key file (OZGO_TLS_KEY)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("OZGO_SHUTDOWN_TIMEOUT", 30*time.Second), "how long in-flight requests may finish after SIGTERM (OZGO_SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("OZGO_SHUTDOWN_TIMEOUT", 60*time.Second), "how long in-flight requests may finish after SIGTERM (OZGO_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.FrameAncestors, "frame-ancestors", env("OZGO_FRAME_ANCESTORS", "'self'"), "CSP frame-ancestors sources (OZGO_FRAME_ANCESTORS)")
 	fs.Func("trusted-origin", "origin allowed to send cross-origin form posts; repeatable (OZGO_TRUSTED_ORIGINS, comma-separated)", func(s string) error {
 		c.TrustedOrigins = append(c.TrustedOrigins, s)

@@ -26,7 +26,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != DefaultAddr || c.DataDir != DefaultDataDir || c.DatabaseURL != "" || c.ShutdownTimeout != 30*time.Second || c.FrameAncestors != "'self'" {
+	if c.Addr != DefaultAddr || c.DataDir != DefaultDataDir || c.DatabaseURL != "" || c.ShutdownTimeout != 60*time.Second || c.FrameAncestors != "'self'" {
 		t.Fatalf("%+v", c)
 	}
 }

@@ -29,8 +29,8 @@ const keyFileHeader = `# ozgo master keys (key-encryption keys): one base64 key 
 
 // LoadKeyring returns the keyring configured for an ozgo instance.
 //
-// If envValue (the value of OZGO_MASTER_KEY) is not empty, it holds one or
-// more base64-encoded 32-byte keys separated by commas, current key first.
+// If envValue (the value of OZGO_MASTER_KEY) is not blank, it holds one
+// or more base64-encoded 32-byte keys separated by commas, current first.
 // Otherwise the keys are read from dataDir/master.key: one base64 key per
 // line, current first, blank lines and lines starting with '#' ignored. If
 // that file does not exist, it is created with one new random key; the

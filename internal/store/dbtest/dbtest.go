@@ -58,6 +58,24 @@ func SQLite(t testing.TB) *store.DB {
 // database, or skips the test when no server is configured.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{URL: PostgresSchemaURL(t)})
+	if err != nil {
+		t.Fatalf("dbtest: open postgres: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx, quietLogger()); err != nil {
+		t.Fatalf("dbtest: migrate postgres: %v", err)
+	}
+	return db
+}
+
+// PostgresSchemaURL creates an empty schema in this package's PostgreSQL test
+// database and returns a connection URL whose search_path points at it, for
+// tests that hand a database to a separate ozgo process. The schema is
+// dropped when the test ends.
+func PostgresSchemaURL(t testing.TB) string {
+	t.Helper()
 	base := PostgresURL(t)
 	ctx := context.Background()
 	schema := "t_" + randomHex(6)
@@ -69,16 +87,7 @@ func Postgres(t testing.TB) *store.DB {
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
 		t.Fatalf("dbtest: create schema: %v", err)
 	}
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, store.Options{URL: u.String()})
-	if err != nil {
-		t.Fatalf("dbtest: open postgres: %v", err)
-	}
 	t.Cleanup(func() {
-		db.Close()
 		a, err := sql.Open("pgx", base)
 		if err != nil {
 			return
@@ -86,10 +95,11 @@ func Postgres(t testing.TB) *store.DB {
 		defer a.Close()
 		_, _ = a.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
 	})
-	if _, err := db.Migrate(ctx, quietLogger()); err != nil {
-		t.Fatalf("dbtest: migrate postgres: %v", err)
-	}
-	return db
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // Engines runs fn once per engine as subtests "sqlite" and "postgres", each
