@@ -281,6 +281,19 @@ func TestDemoCreatesAndReuses(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	p := start(t, nil, "demo", "--addr", "127.0.0.1:0", "--data", dir)
 	checkServer(t, p)
+	// The demo has the whole catalog and all regions.
+	for url, want := range map[string]string{
+		"/api/v1/themenfelder":                                         `"total":14`,
+		"/api/v1/leistungen?limit=1":                                   `"total":5251`,
+		"/api/v1/regionen?ebene=gemeinde&limit=1":                      `"total":10796`,
+		"/api/v1/regionen/08":                                          `"name":"Baden-Württemberg"`,
+		"/api/v1/leistungen?q=Elterngeld&limit=1":                      `"name":"Elterngeld"`,
+		"/api/v1/zustaendigkeit?leika=99102013000000&ars=084160041041": `"onlineVerfuegbar":true`,
+	} {
+		if code, body, _ := get(t, p.url+url); code != 200 || !strings.Contains(body, want) {
+			t.Errorf("%s: %d, want %s in %.300s", url, code, want, body)
+		}
+	}
 	if code := p.stop(t); code != 0 {
 		t.Fatalf("exit %d", code)
 	}

@@ -16,9 +16,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/ozgo/ozgo/internal/api"
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/blob"
 	"github.com/ozgo/ozgo/internal/buildinfo"
+	"github.com/ozgo/ozgo/internal/catalog"
 	"github.com/ozgo/ozgo/internal/config"
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/errs"
@@ -37,7 +39,8 @@ type App struct {
 	Keys     *crypt.Keyring
 	Blobs    blob.Store
 	Audit    *audit.Log
-	Catalog  *i18n.Catalog
+	I18n     *i18n.Catalog
+	Catalog  *catalog.Service
 	Registry *prometheus.Registry
 	Draining *httpx.Draining
 }
@@ -60,7 +63,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, Keys: keys, Catalog: i18n.MustLoad(), Draining: &httpx.Draining{}}
+	a := &App{Cfg: cfg, Log: log, DB: db, Keys: keys, I18n: i18n.MustLoad(), Draining: &httpx.Draining{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -72,6 +75,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Audit = audit.New(db, keys)
+	a.Catalog = catalog.NewService(catalog.NewStore(db))
 	if err := a.checkKeys(ctx); err != nil {
 		return nil, err
 	}
@@ -130,13 +134,13 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Handler builds the complete HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
-	ui, err := web.New(a.Catalog, a.Log, buildinfo.Version())
+	ui, err := web.New(a.I18n, a.Log, buildinfo.Version())
 	if err != nil {
 		return nil, err
 	}
 	writeError := func(w http.ResponseWriter, r *http.Request, err error) {
 		if httpx.WantsJSON(r) {
-			httpx.WriteProblem(w, r, a.Log, a.Catalog, err)
+			httpx.WriteProblem(w, r, a.Log, a.I18n, err)
 			return
 		}
 		ui.RenderError(w, r, err)
@@ -152,16 +156,18 @@ func (a *App) Handler() (http.Handler, error) {
 		if httpx.WantsJSON(r) {
 			httpx.WriteProblemObject(w, httpx.Problem{
 				Type: httpx.ProblemTypeBase + "method_not_allowed", Status: http.StatusMethodNotAllowed,
-				Title: a.Catalog.T(i18n.Default, "error.title.method_not_allowed"), Instance: r.URL.Path,
-				Detail: a.Catalog.T(i18n.Default, "error.detail.method_not_allowed"), RequestID: httpx.RequestID(r.Context()),
+				Title: a.I18n.T(i18n.Default, "error.title.method_not_allowed"), Instance: r.URL.Path,
+				Detail: a.I18n.T(i18n.Default, "error.detail.method_not_allowed"), RequestID: httpx.RequestID(r.Context()),
 			})
 			return
 		}
 		ui.MethodNotAllowed(w, r)
 	})
+	ui.Catalog = a.Catalog
 	rt := httpx.NewRouter(notFound, methodNotAllowed)
 	a.registerOps(rt)
 	ui.Register(rt)
+	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n}).Register(rt)
 
 	metrics := httpx.NewMetrics(a.Registry)
 	return httpx.Chain(metrics.InFlight(rt), httpx.Options{

@@ -38,6 +38,7 @@ Usage:
   ozgo serve   [--addr 127.0.0.1:8080] [--data DIR] [--database-url postgres://…]
   ozgo demo    [--addr 127.0.0.1:8080] [--data ./ozgo-demo]
   ozgo migrate [--data DIR] [--database-url postgres://…]
+  ozgo import catalog FILE.json | regions FILE.csv [--data DIR] [--database-url …]
   ozgo audit verify [--data DIR] [--database-url postgres://…]
   ozgo version
 
@@ -60,6 +61,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runServe(ctx, rest, stdout, stderr, true)
 	case "migrate":
 		err = runMigrate(ctx, rest, stdout, stderr)
+	case "import":
+		err = runImport(ctx, rest, stdout, stderr)
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprint(stderr, "usage: ozgo audit verify [--data DIR] [--database-url URL]\n")
@@ -150,7 +153,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 	defer a.Close()
 	var loaded demo.Result
 	if isDemo {
-		if loaded, err = demo.Load(ctx, a.DB, a.Audit); err != nil {
+		bars := map[string]*progressBar{}
+		if loaded, err = demo.Load(ctx, a.DB, a.Audit, func(step string, done, total int) {
+			if bars[step] == nil {
+				bars[step] = newProgress(stderr, "Demo: "+step)
+			}
+			bars[step].update(done, total)
+		}); err != nil {
 			return err
 		}
 	}

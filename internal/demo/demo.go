@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/ozgo/ozgo/internal/audit"
+	"github.com/ozgo/ozgo/internal/catalog"
 	"github.com/ozgo/ozgo/internal/store"
 )
 
 // DataSet names the demo data version; bump it when the demo content changes
 // so existing demo directories get the additions.
-const DataSet = "2026-11-foundation"
+const DataSet = "2026-11-catalog"
 
 const settingKey = "demo.dataset"
 
@@ -32,21 +33,50 @@ type Result struct {
 	Logins  []Login
 }
 
-// Load makes sure the demo data set is in db.
-func Load(ctx context.Context, db *store.DB, log *audit.Log) (Result, error) {
+// Progress reports loading steps to the operator.
+type Progress func(step string, done, total int)
+
+// Load makes sure the demo data set is in db: the full catalog and all
+// regions (embedded copies of the real data), and demo authorities for the
+// Universitätsstadt Tübingen with their Zuständigkeiten.
+func Load(ctx context.Context, db *store.DB, log *audit.Log, progress Progress) (Result, error) {
 	res := Result{DataSet: DataSet}
-	err := db.InTx(ctx, func(tx *store.Tx) error {
-		var have string
-		err := tx.QueryRowContext(ctx, `SELECT value FROM platform_settings WHERE key = ?`, settingKey).Scan(&have)
-		switch {
-		case err == nil && have == DataSet:
-			return nil
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("demo: read marker: %w", err)
+	var have string
+	err := db.QueryRowContext(ctx, `SELECT value FROM platform_settings WHERE key = ?`, settingKey).Scan(&have)
+	switch {
+	case err == nil && have == DataSet:
+		return res, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return res, fmt.Errorf("demo: read marker: %w", err)
+	}
+	step := func(name string) catalog.Progress {
+		return func(done, total int) {
+			if progress != nil {
+				progress(name, done, total)
+			}
 		}
-		// Domain data sets are loaded here, inside this transaction, as the
-		// domains land (catalog and regions, tenants, online services, demo
-		// identities).
+	}
+	// The imports are idempotent and each transactional; if the process
+	// dies between them, the next start simply runs them again.
+	st := catalog.NewStore(db)
+	regions, err := catalog.ParseRegions(catalog.EmbeddedRegions())
+	if err != nil {
+		return res, fmt.Errorf("demo: embedded regions: %w", err)
+	}
+	if _, err := st.ImportRegions(ctx, regions, step("Regionen")); err != nil {
+		return res, fmt.Errorf("demo: regions: %w", err)
+	}
+	cat, err := catalog.ParseCatalog(catalog.EmbeddedCatalog())
+	if err != nil {
+		return res, fmt.Errorf("demo: embedded catalog: %w", err)
+	}
+	if _, err := st.ImportCatalog(ctx, cat, step("Leistungskatalog")); err != nil {
+		return res, fmt.Errorf("demo: catalog: %w", err)
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		if err := loadAuthorities(ctx, tx, st); err != nil {
+			return err
+		}
 		now := time.Now().UTC().Format(time.RFC3339Nano)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM platform_settings WHERE key = ?`, settingKey); err != nil {
 			return fmt.Errorf("demo: write marker: %w", err)
@@ -54,13 +84,95 @@ func Load(ctx context.Context, db *store.DB, log *audit.Log) (Result, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO platform_settings (key, value, updated_at) VALUES (?, ?, ?)`, settingKey, DataSet, now); err != nil {
 			return fmt.Errorf("demo: write marker: %w", err)
 		}
-		if _, err := log.Append(ctx, tx, audit.Entry{
-			Actor: audit.System, Action: "demo.loaded", ObjectType: "dataset", ObjectID: DataSet,
-		}); err != nil {
-			return err
-		}
-		res.Loaded = true
-		return nil
+		_, err := log.Append(ctx, tx, audit.Entry{Actor: audit.System, Action: "demo.loaded", ObjectType: "dataset", ObjectID: DataSet})
+		return err
 	})
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	res.Loaded = true
+	return res, nil
+}
+
+// DemoGemeinde is the Gemeinde the demo authorities serve.
+const DemoGemeinde = "084160041041" // Tübingen, Universitätsstadt
+
+type demoAuthority struct {
+	catalog.Behoerde
+	// leistungen maps LeiKa keys to an online service URL ("" for none).
+	leistungen map[string]string
+}
+
+// The demo authorities are invented: names carry "(Demo)", contact data
+// uses the reserved example domains, so nobody mistakes them for real
+// offices.
+var demoAuthorities = []demoAuthority{
+	{
+		Behoerde: catalog.Behoerde{
+			Name: "Bürgerbüro Tübingen (Demo)", RegionARS: DemoGemeinde,
+			Anschrift: "Am Markt 1, 72070 Tübingen", Telefon: "+49 7071 000000", Email: "buergerbuero@tuebingen.example",
+			Website: "https://tuebingen.example/buergerbuero", Oeffnungszeiten: "Mo–Fr 8–12 Uhr, Do 14–18 Uhr",
+		},
+		leistungen: map[string]string{
+			"99115005104000": "", // Wohnsitz Anmeldung
+			"99115005104001": "",
+			"99115005104002": "",
+			"99115005070000": "", // Wohnsitz Abmeldung
+			"99008001012000": "", // Personalausweis Ausstellung
+		},
+	},
+	{
+		Behoerde: catalog.Behoerde{
+			Name: "Steuerverwaltung der Universitätsstadt Tübingen (Demo)", RegionARS: DemoGemeinde,
+			Anschrift: "Am Markt 1, 72070 Tübingen", Telefon: "+49 7071 000001", Email: "steuern@tuebingen.example",
+			Website: "https://tuebingen.example/steuern", Oeffnungszeiten: "Mo–Fr 8–12 Uhr",
+		},
+		leistungen: map[string]string{
+			"99102013000000": "https://tuebingen.example/online/hundesteuer", // Hundesteuer
+			"99102013002000": "https://tuebingen.example/online/hundesteuer",
+			"99102013010000": "",
+		},
+	},
+	{
+		Behoerde: catalog.Behoerde{
+			Name: "Landratsamt Tübingen, Führerscheinstelle (Demo)", RegionARS: "08416",
+			Anschrift: "Wilhelm-Keil-Straße 50, 72072 Tübingen", Telefon: "+49 7071 000002", Email: "fuehrerschein@landkreis-tuebingen.example",
+			Website: "https://landkreis-tuebingen.example/fuehrerschein", Oeffnungszeiten: "Mo–Fr 7:30–12 Uhr",
+		},
+		leistungen: map[string]string{
+			"99023001000000": "", // Führerschein
+			"99023001012000": "",
+			"99023001036000": "https://landkreis-tuebingen.example/online/fuehrerschein-ersatz",
+		},
+	},
+	{
+		Behoerde: catalog.Behoerde{
+			Name: "Elterngeldstelle Baden-Württemberg (Demo)", RegionARS: "08",
+			Anschrift: "Schlossplatz 10, 76113 Karlsruhe", Telefon: "+49 721 000003", Email: "elterngeld@bw.example",
+			Website: "https://bw.example/elterngeld", Oeffnungszeiten: "Mo–Fr 8–16 Uhr",
+		},
+		leistungen: map[string]string{
+			"99041006000000": "https://bw.example/online/elterngeld", // Elterngeld
+			"99041006017000": "https://bw.example/online/elterngeld",
+		},
+	},
+}
+
+func loadAuthorities(ctx context.Context, tx *store.Tx, st *catalog.Store) error {
+	for _, a := range demoAuthorities {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM behoerden WHERE name = ? AND region_ars = ?`, a.Name, a.RegionARS).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			id, err = st.CreateBehoerde(ctx, tx, a.Behoerde)
+		}
+		if err != nil {
+			return fmt.Errorf("demo: authority %s: %w", a.Name, err)
+		}
+		for key, url := range a.leistungen {
+			if err := st.Assign(ctx, tx, catalog.Assignment{LeistungRef: key, RegionARS: a.RegionARS, BehoerdeID: id, OnlinedienstURL: url}); err != nil {
+				return fmt.Errorf("demo: assign %s to %s: %w", key, a.Name, err)
+			}
+		}
+	}
+	return nil
 }

@@ -24,11 +24,11 @@ func TestLoadIsIdempotent(t *testing.T) {
 	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		log := audit.New(db, keys{})
-		r1, err := Load(ctx, db, log)
+		r1, err := Load(ctx, db, log, nil)
 		if err != nil || !r1.Loaded {
 			t.Fatalf("first load: %+v %v", r1, err)
 		}
-		r2, err := Load(ctx, db, log)
+		r2, err := Load(ctx, db, log, nil)
 		if err != nil || r2.Loaded {
 			t.Fatalf("second load changed something: %+v %v", r2, err)
 		}

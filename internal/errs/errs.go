@@ -16,6 +16,7 @@ type Code string
 // The application error codes. Their mapping to HTTP lives in internal/httpx.
 const (
 	Invalid      Code = "invalid"      // the input is wrong; the user can fix it
+	BadRequest   Code = "bad_request"  // the request is malformed (a query parameter of the wrong form)
 	NotFound     Code = "not_found"    // the object does not exist or is not visible to the caller
 	Conflict     Code = "conflict"     // the request conflicts with the current state
 	Forbidden    Code = "forbidden"    // authenticated, but not allowed

@@ -22,6 +22,8 @@ func Status(code errs.Code) int {
 	switch code {
 	case errs.Invalid:
 		return http.StatusUnprocessableEntity
+	case errs.BadRequest:
+		return http.StatusBadRequest
 	case errs.NotFound:
 		return http.StatusNotFound
 	case errs.Conflict:

@@ -1,5 +1,7 @@
 // Package web renders ozgo's HTML pages: the base layout in KERN UX, the
-// start page, error pages, and the embedded static assets.
+// start page, the public catalog (Themenfelder, Lebenslagen, Leistungen
+// with their Zuständigkeit, search, regions, choosing one's Gemeinde), error
+// pages, and the embedded static assets.
 //
 // Handlers stay thin: they decode the request, call the domain, and render
 // a template with a Page. Every user-facing string comes from the i18n
@@ -20,6 +22,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/ozgo/ozgo/internal/catalog"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
@@ -46,6 +49,9 @@ type UI struct {
 	pages   map[string]*template.Template
 	assets  map[string]string // asset path -> short content hash
 	static  fs.FS
+
+	// Catalog serves the Leistungen and regions pages.
+	Catalog *catalog.Service
 }
 
 // New parses the embedded templates. version is shown in the footer.
@@ -70,7 +76,13 @@ func New(cat *i18n.Catalog, log *slog.Logger, version string) (*UI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
-	funcs := template.FuncMap{"asset": u.assetURL}
+	funcs := template.FuncMap{
+		"asset": u.assetURL,
+		"num":   formatInt,
+		"dec":   formatDecimal,
+		"tel":   telURL,
+		"add":   func(a, b int) int { return a + b },
+	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
@@ -107,13 +119,53 @@ type Page struct {
 	Lang    string
 	Title   string // without the site suffix; "" on the start page
 	IsError bool   // prefix the title with "Fehler:" (GOV.UK pattern for invalid forms)
+	// Section is the main navigation entry the page belongs to ("home",
+	// "leistungen", "regionen"); its link gets aria-current.
+	Section string
 	Version string
 	Data    any
+	path    string // the request path, set by Render
 	ui      *UI
 }
 
 // T looks up a message in the page's language.
 func (p Page) T(key string, args ...any) string { return p.ui.cat.T(p.Lang, key, args...) }
+
+// N looks up the singular (key.one) or plural (key.other) form of a
+// message for the count n; n is its first argument.
+func (p Page) N(key string, n int, args ...any) string {
+	form := ".other"
+	if n == 1 {
+		form = ".one"
+	}
+	return p.T(key+form, append([]any{formatInt(n)}, args...)...)
+}
+
+// Ebene names a region level in words.
+func (p Page) Ebene(e catalog.Ebene) string { return p.T("region.ebene." + string(e)) }
+
+// Current returns the aria-current value of a navigation link to href in
+// section: "page" on that very page, "true" elsewhere in its section, ""
+// otherwise.
+func (p Page) Current(href, section string) string {
+	switch {
+	case p.path == href:
+		return "page"
+	case section != "" && p.Section == section:
+		return "true"
+	}
+	return ""
+}
+
+// Part passes the page and one value to a shared template ("pager",
+// "breadcrumbs", …), which reads the value as .V and still has .T.
+type Part struct {
+	Page
+	V any
+}
+
+// With bundles the page with v for a shared template.
+func (p Page) With(v any) Part { return Part{Page: p, V: v} }
 
 // FullTitle is the document title: "Fehler: Seite – ozgo".
 func (p Page) FullTitle() string {
@@ -137,6 +189,7 @@ func (u *UI) Render(w http.ResponseWriter, r *http.Request, status int, name str
 		return
 	}
 	p.ui = u
+	p.path = r.URL.Path
 	if p.Lang == "" {
 		p.Lang = i18n.Default
 	}
@@ -206,6 +259,15 @@ func (u *UI) MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 // Register adds the page routes.
 func (u *UI) Register(rt *httpx.Router) {
 	rt.HandleFunc("GET /{$}", u.home)
+	rt.HandleFunc("GET /suche", u.suche)
+	rt.HandleFunc("GET /themenfelder/{id}", u.themenfeld)
+	rt.HandleFunc("GET /lebenslagen/{id}", u.lebenslage)
+	rt.HandleFunc("GET /leistungen/{ref}", u.leistung)
+	rt.HandleFunc("GET /ort", u.ortWaehlen)
+	rt.HandleFunc("POST /ort", u.ortSetzen)
+	rt.HandleFunc("POST /ort/vergessen", u.ortVergessen)
+	rt.HandleFunc("GET /regionen", u.regionen)
+	rt.HandleFunc("GET /regionen/{ars}", u.region)
 	rt.Handle("GET /static/", http.StripPrefix("/static/", u.staticHandler()))
 	// Browsers ask for /favicon.ico on their own; answer with the SVG icon
 	// instead of a 404 in every log.
@@ -215,10 +277,6 @@ func (u *UI) Register(rt *httpx.Router) {
 		r2.URL.RawQuery = ""
 		u.staticHandler().ServeHTTP(w, r2)
 	})
-}
-
-func (u *UI) home(w http.ResponseWriter, r *http.Request) {
-	u.Render(w, r, http.StatusOK, "home", Page{Title: u.cat.T(i18n.Default, "home.title")})
 }
 
 // staticHandler serves embedded assets. Versioned URLs (?v=hash matching

@@ -148,17 +148,20 @@ func TestStaticAssets(t *testing.T) {
 	}
 }
 
-// Every key the templates use must exist in the German catalog.
+// Every key the templates use must exist in the German catalog: .T "key",
+// and .N "key" with its forms key.one and key.other.
 func TestTemplatesUseKnownKeys(t *testing.T) {
 	cat := i18n.MustLoad()
-	re := regexp.MustCompile(`\.T "([^"]+)"`)
-	entries, err := templateFS.ReadDir("templates/pages")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := []string{"templates/layout/base.html"}
-	for _, e := range entries {
-		files = append(files, "templates/pages/"+e.Name())
+	re := regexp.MustCompile(`\.(T|N) "([^"]+)"`)
+	var files []string
+	for _, dir := range []string{"templates/layout", "templates/pages"} {
+		entries, err := templateFS.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			files = append(files, dir+"/"+e.Name())
+		}
 	}
 	for _, f := range files {
 		b, err := templateFS.ReadFile(f)
@@ -166,8 +169,14 @@ func TestTemplatesUseKnownKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-			if !cat.Has(m[1]) {
-				t.Errorf("%s uses unknown key %q", f, m[1])
+			keys := []string{m[2]}
+			if m[1] == "N" {
+				keys = []string{m[2] + ".one", m[2] + ".other"}
+			}
+			for _, k := range keys {
+				if !cat.Has(k) {
+					t.Errorf("%s uses unknown key %q", f, k)
+				}
 			}
 		}
 	}

@@ -1,0 +1,193 @@
+// Package api serves ozgo's public JSON API under /api, documented by the
+// OpenAPI 3.1 file served at /api/openapi.json. Errors are
+// application/problem+json; malformed parameters get 400 naming the
+// parameter.
+package api
+
+import (
+	_ "embed"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/ozgo/ozgo/internal/catalog"
+	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/httpx"
+	"github.com/ozgo/ozgo/internal/i18n"
+)
+
+//go:embed openapi.json
+var openapiJSON []byte
+
+// MaxLimit is the largest page size a client may ask for.
+const MaxLimit = 500
+
+// API holds the handlers' dependencies.
+type API struct {
+	Catalog *catalog.Service
+	Log     *slog.Logger
+	I18n    *i18n.Catalog
+}
+
+// Register adds the API routes.
+func (a *API) Register(rt *httpx.Router) {
+	rt.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(openapiJSON)
+	})
+	rt.HandleFunc("GET /api/v1/leistungen", a.listLeistungen)
+	rt.HandleFunc("GET /api/v1/leistungen/{leika}", a.getLeistung)
+	rt.HandleFunc("GET /api/v1/regionen", a.listRegionen)
+	rt.HandleFunc("GET /api/v1/regionen/{ars}", a.getRegion)
+	rt.HandleFunc("GET /api/v1/zustaendigkeit", a.getZustaendigkeit)
+	rt.HandleFunc("GET /api/v1/themenfelder", a.listThemenfelder)
+	rt.HandleFunc("GET /api/v1/themenfelder/{id}", a.getThemenfeld)
+	rt.HandleFunc("GET /api/v1/lebenslagen/{id}", a.getLebenslage)
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	httpx.WriteProblem(w, r, a.Log, a.I18n, err)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// params reads query parameters and collects the first error, naming the
+// parameter, so handlers read straight through.
+type params struct {
+	r   *http.Request
+	err error
+}
+
+func (p *params) bad(name, msg string) {
+	if p.err == nil {
+		p.err = &errs.Error{Code: errs.BadRequest, Field: name, Message: "Parameter „" + name + "“: " + msg}
+	}
+}
+
+func (p *params) str(name string, maxLen int) string {
+	vs := p.r.URL.Query()[name]
+	if len(vs) > 1 {
+		p.bad(name, "darf nur einmal angegeben werden.")
+		return ""
+	}
+	if len(vs) == 0 {
+		return ""
+	}
+	v := strings.TrimSpace(vs[0])
+	if len(v) > maxLen {
+		p.bad(name, "ist zu lang (höchstens "+strconv.Itoa(maxLen)+" Zeichen).")
+	}
+	return v
+}
+
+func (p *params) int(name string, def, lo, hi int) int {
+	s := p.str(name, 12)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		p.bad(name, "muss eine ganze Zahl sein.")
+		return def
+	}
+	if n < lo || n > hi {
+		p.bad(name, "muss zwischen "+strconv.Itoa(lo)+" und "+strconv.Itoa(hi)+" liegen.")
+		return def
+	}
+	return n
+}
+
+var arsPattern = regexp.MustCompile(`^[0-9]{2}([0-9]([0-9]{2}([0-9]{4}([0-9]{3})?)?)?)?$`)
+
+// ValidARS reports whether s has the form of an ARS (2, 3, 5, 9 or 12 digits).
+func ValidARS(s string) bool { return arsPattern.MatchString(s) }
+
+func (p *params) ars(name string, required bool) string {
+	s := p.str(name, 12)
+	switch {
+	case s == "" && required:
+		p.bad(name, "fehlt (Amtlicher Regionalschlüssel, z. B. 084160041041).")
+	case s != "" && !ValidARS(s):
+		p.bad(name, "muss ein Amtlicher Regionalschlüssel aus 2, 3, 5, 9 oder 12 Ziffern sein.")
+		return ""
+	}
+	return s
+}
+
+var refPattern = regexp.MustCompile(`^([0-9]{14}|x[0-9a-f]{13})$`)
+
+// ValidRef reports whether s has the form of a Leistung reference.
+func ValidRef(s string) bool { return refPattern.MatchString(s) }
+
+// --- wire types: the JSON field names are part of the API contract ---
+
+type leistungItem struct {
+	LeiKa       *string `json:"leika"`
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Typisierung string  `json:"typisierung"`
+}
+
+type leistungDetail struct {
+	leistungItem
+	TypisierungText  string   `json:"typisierungText"`
+	Rechtsgrundlagen []string `json:"rechtsgrundlagen"`
+	OZGLeistung      *idName  `json:"ozgLeistung"`
+	Lebenslage       *idName  `json:"lebenslage"`
+	Themenfeld       *idName  `json:"themenfeld"`
+}
+
+type idName struct {
+	ID   any    `json:"id"`
+	Name string `json:"name"`
+}
+
+type regionItem struct {
+	ARS           string  `json:"ars"`
+	Name          string  `json:"name"`
+	Ebene         string  `json:"ebene"`
+	Uebergeordnet *string `json:"uebergeordnet"`
+}
+
+type regionDetail struct {
+	regionItem
+	AGS          *string      `json:"ags"`
+	Art          string       `json:"art"`
+	FlaecheKM2   *float64     `json:"flaecheKm2"`
+	Bevoelkerung *int64       `json:"bevoelkerung"`
+	PLZ          *string      `json:"plz"`
+	Laengengrad  *float64     `json:"laengengrad"`
+	Breitengrad  *float64     `json:"breitengrad"`
+	Pfad         []regionItem `json:"pfad"`
+}
+
+type page[T any] struct {
+	Items  []T `json:"items"`
+	Total  int `json:"total"`
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func toLeistungItem(l catalog.Leistung) leistungItem {
+	return leistungItem{LeiKa: strPtr(l.LeiKa), ID: l.Ref, Name: l.Name, Typisierung: l.Typisierung}
+}
+
+func toRegionItem(r catalog.Region) regionItem {
+	return regionItem{ARS: r.ARS, Name: r.Name, Ebene: string(r.Ebene), Uebergeordnet: strPtr(r.ParentARS)}
+}
