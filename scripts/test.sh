@@ -40,7 +40,14 @@ export CHROMIUM_PATH
 echo "go: $(go version | cut -d' ' -f3)  node: $(node --version)  chromium: $("$CHROMIUM_PATH" --version 2>/dev/null | head -1)"
 
 step "gofmt"
-unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './e2e/*'))"
+go_files() {
+	if git rev-parse --git-dir >/dev/null 2>&1; then
+		git ls-files --cached --others --exclude-standard -- '*.go'
+	else
+		find . -name '*.go' -not -path './e2e/node_modules/*'
+	fi
+}
+unformatted="$(go_files | while IFS= read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done | xargs -r gofmt -l)"
 [ -z "$unformatted" ] || die "not gofmt-formatted: $unformatted"
 echo "all Go files formatted"
 

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -106,27 +105,17 @@ func (p *params) int(name string, def, lo, hi int) int {
 	return n
 }
 
-var arsPattern = regexp.MustCompile(`^[0-9]{2}([0-9]([0-9]{2}([0-9]{4}([0-9]{3})?)?)?)?$`)
-
-// ValidARS reports whether s has the form of an ARS (2, 3, 5, 9 or 12 digits).
-func ValidARS(s string) bool { return arsPattern.MatchString(s) }
-
 func (p *params) ars(name string, required bool) string {
 	s := p.str(name, 12)
 	switch {
 	case s == "" && required:
 		p.bad(name, "fehlt (Amtlicher Regionalschlüssel, z. B. 084160041041).")
-	case s != "" && !ValidARS(s):
+	case s != "" && !catalog.ValidARS(s):
 		p.bad(name, "muss ein Amtlicher Regionalschlüssel aus 2, 3, 5, 9 oder 12 Ziffern sein.")
 		return ""
 	}
 	return s
 }
-
-var refPattern = regexp.MustCompile(`^([0-9]{14}|x[0-9a-f]{13})$`)
-
-// ValidRef reports whether s has the form of a Leistung reference.
-func ValidRef(s string) bool { return refPattern.MatchString(s) }
 
 // --- wire types: the JSON field names are part of the API contract ---
 

@@ -16,6 +16,25 @@ func (a *API) snapshot(w http.ResponseWriter, r *http.Request) *catalog.Snapshot
 	return sn
 }
 
+// checked answers with the parameter error if there is one, else returns
+// the catalog snapshot (nil when an answer was already written).
+func (a *API) checked(w http.ResponseWriter, r *http.Request, p *params) *catalog.Snapshot {
+	if p.err != nil {
+		a.fail(w, r, p.err)
+		return nil
+	}
+	return a.snapshot(w, r)
+}
+
+// writePage converts one page of domain items to wire items and writes it.
+func writePage[T, W any](w http.ResponseWriter, items []T, total, limit, offset int, conv func(T) W) {
+	out := page[W]{Items: make([]W, len(items)), Total: total, Limit: limit, Offset: offset}
+	for i, it := range items {
+		out.Items[i] = conv(it)
+	}
+	writeJSON(w, out)
+}
+
 func (a *API) listLeistungen(w http.ResponseWriter, r *http.Request) {
 	p := params{r: r}
 	q := catalog.LeistungQuery{
@@ -25,25 +44,17 @@ func (a *API) listLeistungen(w http.ResponseWriter, r *http.Request) {
 		Limit:        p.int("limit", 20, 1, MaxLimit),
 		Offset:       p.int("offset", 0, 0, 1<<30),
 	}
-	if p.err != nil {
-		a.fail(w, r, p.err)
-		return
-	}
-	sn := a.snapshot(w, r)
+	sn := a.checked(w, r, &p)
 	if sn == nil {
 		return
 	}
 	items, total := sn.SearchLeistungen(q)
-	out := page[leistungItem]{Items: make([]leistungItem, len(items)), Total: total, Limit: q.Limit, Offset: q.Offset}
-	for i, l := range items {
-		out.Items[i] = toLeistungItem(l)
-	}
-	writeJSON(w, out)
+	writePage(w, items, total, q.Limit, q.Offset, toLeistungItem)
 }
 
 func (a *API) getLeistung(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("leika")
-	if !ValidRef(ref) {
+	if !catalog.ValidRef(ref) {
 		a.fail(w, r, &errs.Error{Code: errs.BadRequest, Field: "leika", Message: "Parameter „leika“: muss ein 14-stelliger LeiKa-Schlüssel sein."})
 		return
 	}
@@ -89,25 +100,17 @@ func (a *API) listRegionen(w http.ResponseWriter, r *http.Request) {
 	if q.Ebene != "" && !q.Ebene.Valid() {
 		p.bad("ebene", "muss land, regierungsbezirk, kreis, gemeindeverband oder gemeinde sein.")
 	}
-	if p.err != nil {
-		a.fail(w, r, p.err)
-		return
-	}
-	sn := a.snapshot(w, r)
+	sn := a.checked(w, r, &p)
 	if sn == nil {
 		return
 	}
 	items, total := sn.SearchRegionen(q)
-	out := page[regionItem]{Items: make([]regionItem, len(items)), Total: total, Limit: q.Limit, Offset: q.Offset}
-	for i, g := range items {
-		out.Items[i] = toRegionItem(g)
-	}
-	writeJSON(w, out)
+	writePage(w, items, total, q.Limit, q.Offset, toRegionItem)
 }
 
 func (a *API) getRegion(w http.ResponseWriter, r *http.Request) {
 	ars := r.PathValue("ars")
-	if !ValidARS(ars) {
+	if !catalog.ValidARS(ars) {
 		a.fail(w, r, &errs.Error{Code: errs.BadRequest, Field: "ars", Message: "Parameter „ars“: muss ein Amtlicher Regionalschlüssel aus 2, 3, 5, 9 oder 12 Ziffern sein."})
 		return
 	}
@@ -160,7 +163,7 @@ func (a *API) getZustaendigkeit(w http.ResponseWriter, r *http.Request) {
 	ars := p.ars("ars", true)
 	if ref == "" {
 		p.bad("leika", "fehlt (14-stelliger LeiKa-Schlüssel).")
-	} else if !ValidRef(ref) {
+	} else if !catalog.ValidRef(ref) {
 		p.bad("leika", "muss ein 14-stelliger LeiKa-Schlüssel sein.")
 	}
 	if p.err != nil {
@@ -212,7 +215,7 @@ func (a *API) listThemenfelder(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) pathID(w http.ResponseWriter, r *http.Request) (int, bool) {
-	id, ok := parseID(r.PathValue("id"))
+	id, ok := catalog.ParseID(r.PathValue("id"))
 	if !ok {
 		p := params{r: r}
 		p.bad("id", "muss eine positive ganze Zahl sein.")

@@ -64,7 +64,7 @@ func TestParseCatalogErrorsNameThePlace(t *testing.T) {
 	const head = "{\n \"themenfelder\": [\n  {\"id\": 1, \"name\": \"Familie\"}\n ],\n \"lebenslagen\": [\n  {\"id\": 1, \"themenfeld_id\": 1, \"name\": \"Geburt\"}\n ],\n \"ozg_leistungen\": [\n  {\"ozg_id\": \"10000\", \"name\": \"Elterngeld\", \"lebenslage_id\": 1}\n ],\n"
 	tests := []struct {
 		name, in, want string
-		line       int
+		line           int
 	}{
 		{"bad key", head + " \"leika_leistungen\": [\n  {\"leika_schluessel\": \"99041006000000\", \"name\": \"Elterngeld\", \"typisierung\": \"2/3\", \"ozg_id\": \"10000\"},\n  {\"leika_schluessel\": \"123\", \"name\": \"Kaputt\"}\n ]\n}\n",
 			"leika_leistungen[1]: leika_schluessel \"123\" is not a 14-digit LeiKa key", 13},
@@ -106,7 +106,7 @@ func TestParseRegionsErrorsNameTheLine(t *testing.T) {
 	const land = "land,08,,Baden-Württemberg,,,,,,,\n"
 	tests := []struct {
 		name, in, want string
-		line       int
+		line           int
 	}{
 		{"bad header", "ebene,ars\nland,08\n", "column", 1},
 		{"bad level", header + land + "dorf,08111,,X,,08,,,,,\n", "ebene \"dorf\"", 3},
@@ -196,6 +196,24 @@ func TestParseRegionsRepairsMissingParent(t *testing.T) {
 	for _, r := range rs {
 		if r.ARS == "070009999" && r.ParentARS != "07" {
 			t.Fatalf("condominium parent %q", r.ParentARS)
+		}
+	}
+}
+
+func TestIDForms(t *testing.T) {
+	for s, want := range map[string]bool{"99041006000000": true, "x0123456789abc": true, "x0123456789ABC": false, "9904100600000": false, "": false, "abc": false} {
+		if ValidRef(s) != want {
+			t.Errorf("ValidRef(%q) != %v", s, want)
+		}
+	}
+	for s, want := range map[string]bool{"08": true, "084": true, "08416": true, "084160041": true, "084160041041": true, "0841": false, "08a": false, "": false} {
+		if ValidARS(s) != want {
+			t.Errorf("ValidARS(%q) != %v", s, want)
+		}
+	}
+	for s, want := range map[string]int{"1": 1, "58": 58, "0": 0, "01": 0, "-1": 0, "1e3": 0, "1234567890": 0} {
+		if n, ok := ParseID(s); n != want || ok != (want > 0) {
+			t.Errorf("ParseID(%q) = %d %v", s, n, ok)
 		}
 	}
 }

@@ -34,7 +34,7 @@ type ImportStats struct {
 
 // TableStats counts the changes to one table.
 type TableStats struct {
-	Name                               string
+	Name                           string
 	Total, Added, Changed, Removed int
 }
 

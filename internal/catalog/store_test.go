@@ -260,3 +260,32 @@ func TestValidateBehoerde(t *testing.T) {
 		}
 	}
 }
+
+func TestCreateBehoerdeStoresBareEmail(t *testing.T) {
+	db := dbtest.SQLite(t)
+	ctx := context.Background()
+	_, regions := realData(t)
+	st := NewStore(db)
+	if _, err := st.ImportRegions(ctx, regions[:1], nil); err != nil { // Schleswig-Holstein
+		t.Fatal(err)
+	}
+	var id int64
+	err := db.InTx(ctx, func(tx *store.Tx) (err error) {
+		id, err = st.CreateBehoerde(ctx, tx, Behoerde{Name: "Amt", RegionARS: regions[0].ARS, Email: "Amt Nord <post@amt.example>"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.Behoerde(ctx, id)
+	if err != nil || b.Email != "post@amt.example" {
+		t.Fatalf("%+v %v", b, err)
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := st.CreateBehoerde(ctx, tx, Behoerde{Name: "Amt", RegionARS: "999"})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "Region") {
+		t.Fatalf("unknown region: %v", err)
+	}
+}

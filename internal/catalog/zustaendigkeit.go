@@ -23,6 +23,24 @@ func scanBehoerde(r scanner) (Behoerde, error) {
 
 // ValidateBehoerde checks an authority's fields.
 func ValidateBehoerde(b Behoerde) error {
+	_, err := normalizeBehoerde(b)
+	return err
+}
+
+// normalizeBehoerde checks b and returns it with the e-mail reduced to the
+// bare address ("Amt <a@b.example>" → "a@b.example"), as used in mailto links.
+func normalizeBehoerde(b Behoerde) (Behoerde, error) {
+	if err := checkBehoerde(b); err != nil {
+		return b, err
+	}
+	if b.Email != "" {
+		a, _ := mail.ParseAddress(b.Email)
+		b.Email = a.Address
+	}
+	return b, nil
+}
+
+func checkBehoerde(b Behoerde) error {
 	switch {
 	case strings.TrimSpace(b.Name) == "":
 		return errs.FieldError("name", "Bitte geben Sie den Namen der Behörde an.")
@@ -47,11 +65,12 @@ func ValidateBehoerde(b Behoerde) error {
 
 // CreateBehoerde stores a new authority in tx and returns its id.
 func (s *Store) CreateBehoerde(ctx context.Context, tx *store.Tx, b Behoerde) (int64, error) {
-	if err := ValidateBehoerde(b); err != nil {
+	b, err := normalizeBehoerde(b)
+	if err != nil {
 		return 0, err
 	}
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO behoerden (tenant, name, region_ars, anschrift, telefon, email, website, oeffnungszeiten)
+	err = tx.QueryRowContext(ctx, `INSERT INTO behoerden (tenant, name, region_ars, anschrift, telefon, email, website, oeffnungszeiten)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		b.Tenant, b.Name, b.RegionARS, b.Anschrift, b.Telefon, b.Email, b.Website, b.Oeffnungszeiten).Scan(&id)
 	if err != nil {

@@ -56,43 +56,6 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// validRef reports whether s has the form of a Leistung ref: a 14-digit
-// LeiKa key or "x" and 13 lowercase hex digits.
-func validRef(s string) bool {
-	if len(s) != 14 {
-		return false
-	}
-	if s[0] != 'x' {
-		return allDigits(s)
-	}
-	for i := 1; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// validARS reports whether s has the form of an Amtlicher Regionalschlüssel
-// of one of the levels (2, 3, 5, 9 or 12 digits).
-func validARS(s string) bool {
-	switch len(s) {
-	case 2, 3, 5, 9, 12:
-		return allDigits(s)
-	}
-	return false
-}
-
-// parseID parses a positive decimal id strictly: digits only, no sign, no
-// leading zero, at most 9 digits.
-func parseID(s string) (int, bool) {
-	if len(s) > 9 || !allDigits(s) || s[0] == '0' {
-		return 0, false
-	}
-	n, err := strconv.Atoi(s)
-	return n, err == nil && n > 0
-}
-
 // queryText returns the search text of parameter name: trimmed, valid
 // UTF-8, at most maxQuery characters.
 func queryText(v url.Values, name string) string {
@@ -113,7 +76,7 @@ func parseSeite(v url.Values) (int, error) {
 	if len(vals) != 1 {
 		return 0, badRequest("paging.error.seite")
 	}
-	n, ok := parseID(vals[0])
+	n, ok := catalog.ParseID(vals[0])
 	if !ok || n > 100000 {
 		return 0, badRequest("paging.error.seite")
 	}
@@ -138,16 +101,17 @@ type searchRequest struct {
 	Offset int
 }
 
-// readSearch reads "q" and "seite". A malformed page number renders the
-// error page and returns false.
-func (u *UI) readSearch(w http.ResponseWriter, r *http.Request) (searchRequest, bool) {
+// readSearch reads "q" and "seite" and loads the catalog. A malformed page
+// number or a missing catalog renders the error page and returns false.
+func (u *UI) readSearch(w http.ResponseWriter, r *http.Request) (searchRequest, *catalog.Snapshot, bool) {
 	q := r.URL.Query()
 	seite, err := parseSeite(q)
 	if err != nil {
 		u.RenderError(w, r, err)
-		return searchRequest{}, false
+		return searchRequest{}, nil, false
 	}
-	return searchRequest{Text: queryText(q, "q"), Seite: seite, Offset: (seite - 1) * perPage}, true
+	sn, ok := u.load(w, r)
+	return searchRequest{Text: queryText(q, "q"), Seite: seite, Offset: (seite - 1) * perPage}, sn, ok
 }
 
 // ResultList is the paging state of a search page.

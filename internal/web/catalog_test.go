@@ -600,16 +600,16 @@ func TestValidRefAndARS(t *testing.T) {
 		"99102013000000": true, "x0123456789abc": true, "9910201300000": false, "991020130000000": false,
 		"x0123456789ABC": false, "y0123456789abc": false, "x0123456789abg": false, "": false, "9910201300000a": false,
 	} {
-		if validRef(s) != want {
-			t.Errorf("validRef(%q) != %v", s, want)
+		if catalog.ValidRef(s) != want {
+			t.Errorf("catalog.ValidRef(%q) != %v", s, want)
 		}
 	}
 	for s, want := range map[string]bool{
 		"08": true, "084": true, "08416": true, "084160041": true, "084160041041": true,
 		"0": false, "0841": false, "0841600410": false, "08416004104a": false, "": false,
 	} {
-		if validARS(s) != want {
-			t.Errorf("validARS(%q) != %v", s, want)
+		if catalog.ValidARS(s) != want {
+			t.Errorf("catalog.ValidARS(%q) != %v", s, want)
 		}
 	}
 }

@@ -32,7 +32,7 @@ type leistungData struct {
 // leistung is GET /leistungen/{ref}.
 func (u *UI) leistung(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("ref")
-	if !validRef(ref) {
+	if !catalog.ValidRef(ref) {
 		u.RenderError(w, r, badRequest("leistung.error.ref"))
 		return
 	}

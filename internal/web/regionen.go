@@ -42,11 +42,7 @@ type regionenData struct {
 
 // regionen is GET /regionen: search regions by name, postcode or key.
 func (u *UI) regionen(w http.ResponseWriter, r *http.Request) {
-	rq, ok := u.readSearch(w, r)
-	if !ok {
-		return
-	}
-	sn, ok := u.load(w, r)
+	rq, sn, ok := u.readSearch(w, r)
 	if !ok {
 		return
 	}
@@ -109,7 +105,7 @@ type regionData struct {
 // region is GET /regionen/{ars}.
 func (u *UI) region(w http.ResponseWriter, r *http.Request) {
 	ars := r.PathValue("ars")
-	if !validARS(ars) {
+	if !catalog.ValidARS(ars) {
 		u.RenderError(w, r, badRequest("regions.error.ars"))
 		return
 	}

@@ -23,11 +23,7 @@ type sucheData struct {
 
 // suche is GET /suche.
 func (u *UI) suche(w http.ResponseWriter, r *http.Request) {
-	rq, ok := u.readSearch(w, r)
-	if !ok {
-		return
-	}
-	sn, ok := u.load(w, r)
+	rq, sn, ok := u.readSearch(w, r)
 	if !ok {
 		return
 	}

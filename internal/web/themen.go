@@ -24,7 +24,7 @@ type themenfeldData struct {
 // loadID reads the numeric id of the path and the catalog; on failure it
 // renders the error page and returns false.
 func (u *UI) loadID(w http.ResponseWriter, r *http.Request) (int, *catalog.Snapshot, bool) {
-	id, ok := parseID(r.PathValue("id"))
+	id, ok := catalog.ParseID(r.PathValue("id"))
 	if !ok {
 		u.RenderError(w, r, badRequest("catalog.error.id"))
 		return 0, nil, false
