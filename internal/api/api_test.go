@@ -301,5 +301,6 @@ func TestAPI(t *testing.T) {
 		t.Run("zustaendigkeit", func(t *testing.T) { checkZustaendigkeitAPI(t, h) })
 		t.Run("malformed parameters", func(t *testing.T) { checkMalformedParameters(t, h) })
 		t.Run("browsing", func(t *testing.T) { checkBrowsing(t, h) })
+		t.Run("OpenAPI conformance", func(t *testing.T) { checkConformance(t, h) })
 	})
 }
