@@ -66,16 +66,22 @@ type params struct {
 	err error
 }
 
-func (p *params) bad(name, msg string) {
+// badParam is the 400 error for a malformed parameter; key is a catalog
+// message whose first argument is the parameter's name.
+func badParam(name, key string, args ...any) *errs.Error {
+	return &errs.Error{Code: errs.BadRequest, Field: name, Message: key, Args: append([]any{name}, args...)}
+}
+
+func (p *params) bad(name, key string, args ...any) {
 	if p.err == nil {
-		p.err = &errs.Error{Code: errs.BadRequest, Field: name, Message: "Parameter „" + name + "“: " + msg}
+		p.err = badParam(name, key, args...)
 	}
 }
 
 func (p *params) str(name string, maxLen int) string {
 	vs := p.r.URL.Query()[name]
 	if len(vs) > 1 {
-		p.bad(name, "darf nur einmal angegeben werden.")
+		p.bad(name, "api.param.once")
 		return ""
 	}
 	if len(vs) == 0 {
@@ -83,7 +89,7 @@ func (p *params) str(name string, maxLen int) string {
 	}
 	v := strings.TrimSpace(vs[0])
 	if len(v) > maxLen {
-		p.bad(name, "ist zu lang (höchstens "+strconv.Itoa(maxLen)+" Zeichen).")
+		p.bad(name, "api.param.too_long", maxLen)
 	}
 	return v
 }
@@ -95,11 +101,11 @@ func (p *params) int(name string, def, lo, hi int) int {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		p.bad(name, "muss eine ganze Zahl sein.")
+		p.bad(name, "api.param.not_int")
 		return def
 	}
 	if n < lo || n > hi {
-		p.bad(name, "muss zwischen "+strconv.Itoa(lo)+" und "+strconv.Itoa(hi)+" liegen.")
+		p.bad(name, "api.param.range", lo, hi)
 		return def
 	}
 	return n
@@ -109,9 +115,9 @@ func (p *params) ars(name string, required bool) string {
 	s := p.str(name, 12)
 	switch {
 	case s == "" && required:
-		p.bad(name, "fehlt (Amtlicher Regionalschlüssel, z. B. 084160041041).")
+		p.bad(name, "api.param.ars_missing")
 	case s != "" && !catalog.ValidARS(s):
-		p.bad(name, "muss ein Amtlicher Regionalschlüssel aus 2, 3, 5, 9 oder 12 Ziffern sein.")
+		p.bad(name, "api.param.ars_form")
 		return ""
 	}
 	return s

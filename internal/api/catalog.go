@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/ozgo/ozgo/internal/catalog"
-	"github.com/ozgo/ozgo/internal/errs"
 )
 
 func (a *API) snapshot(w http.ResponseWriter, r *http.Request) *catalog.Snapshot {
@@ -55,7 +54,7 @@ func (a *API) listLeistungen(w http.ResponseWriter, r *http.Request) {
 func (a *API) getLeistung(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("leika")
 	if !catalog.ValidRef(ref) {
-		a.fail(w, r, &errs.Error{Code: errs.BadRequest, Field: "leika", Message: "Parameter „leika“: muss ein 14-stelliger LeiKa-Schlüssel sein."})
+		a.fail(w, r, badParam("leika", "api.param.leika_form"))
 		return
 	}
 	sn := a.snapshot(w, r)
@@ -98,7 +97,7 @@ func (a *API) listRegionen(w http.ResponseWriter, r *http.Request) {
 		Offset: p.int("offset", 0, 0, 1<<30),
 	}
 	if q.Ebene != "" && !q.Ebene.Valid() {
-		p.bad("ebene", "muss land, regierungsbezirk, kreis, gemeindeverband oder gemeinde sein.")
+		p.bad("ebene", "api.param.ebene")
 	}
 	sn := a.checked(w, r, &p)
 	if sn == nil {
@@ -111,7 +110,7 @@ func (a *API) listRegionen(w http.ResponseWriter, r *http.Request) {
 func (a *API) getRegion(w http.ResponseWriter, r *http.Request) {
 	ars := r.PathValue("ars")
 	if !catalog.ValidARS(ars) {
-		a.fail(w, r, &errs.Error{Code: errs.BadRequest, Field: "ars", Message: "Parameter „ars“: muss ein Amtlicher Regionalschlüssel aus 2, 3, 5, 9 oder 12 Ziffern sein."})
+		a.fail(w, r, badParam("ars", "api.param.ars_form"))
 		return
 	}
 	sn := a.snapshot(w, r)
@@ -162,9 +161,9 @@ func (a *API) getZustaendigkeit(w http.ResponseWriter, r *http.Request) {
 	ref := p.str("leika", 20)
 	ars := p.ars("ars", true)
 	if ref == "" {
-		p.bad("leika", "fehlt (14-stelliger LeiKa-Schlüssel).")
+		p.bad("leika", "api.param.leika_missing")
 	} else if !catalog.ValidRef(ref) {
-		p.bad("leika", "muss ein 14-stelliger LeiKa-Schlüssel sein.")
+		p.bad("leika", "api.param.leika_form")
 	}
 	if p.err != nil {
 		a.fail(w, r, p.err)
@@ -218,7 +217,7 @@ func (a *API) pathID(w http.ResponseWriter, r *http.Request) (int, bool) {
 	id, ok := catalog.ParseID(r.PathValue("id"))
 	if !ok {
 		p := params{r: r}
-		p.bad("id", "muss eine positive ganze Zahl sein.")
+		p.bad("id", "api.param.id_form")
 		a.fail(w, r, p.err)
 	}
 	return id, ok

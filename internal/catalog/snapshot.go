@@ -184,7 +184,7 @@ func regionBoost(r Region) float64 {
 func (sn *Snapshot) Themenfeld(id int) (Themenfeld, []Lebenslage, error) {
 	i, ok := sn.themenfeld[id]
 	if !ok {
-		return Themenfeld{}, nil, errs.E(errs.NotFound, "Dieses Themenfeld gibt es nicht.")
+		return Themenfeld{}, nil, errs.K(errs.NotFound, "catalog.themenfeld.not_found")
 	}
 	var ll []Lebenslage
 	for _, j := range sn.llByThemenfeld[id] {
@@ -204,7 +204,7 @@ type OZGGruppe struct {
 func (sn *Snapshot) Lebenslage(id int) (Lebenslage, Themenfeld, []OZGGruppe, error) {
 	i, ok := sn.lebenslage[id]
 	if !ok {
-		return Lebenslage{}, Themenfeld{}, nil, errs.E(errs.NotFound, "Diese Lebenslage gibt es nicht.")
+		return Lebenslage{}, Themenfeld{}, nil, errs.K(errs.NotFound, "catalog.lebenslage.not_found")
 	}
 	ll := sn.Lebenslagen[i]
 	var groups []OZGGruppe
@@ -222,7 +222,7 @@ func (sn *Snapshot) Lebenslage(id int) (Lebenslage, Themenfeld, []OZGGruppe, err
 func (sn *Snapshot) Leistung(ref string) (Leistung, error) {
 	i, ok := sn.leistung[ref]
 	if !ok {
-		return Leistung{}, errs.E(errs.NotFound, "Diese Leistung gibt es nicht im Katalog.")
+		return Leistung{}, errs.K(errs.NotFound, "catalog.leistung.not_found")
 	}
 	return sn.Leistungen[i], nil
 }
@@ -256,7 +256,7 @@ func (sn *Snapshot) EinordnungOf(l Leistung) Einordnung {
 func (sn *Snapshot) Region(ars string) (Region, error) {
 	i, ok := sn.region[ars]
 	if !ok {
-		return Region{}, errs.E(errs.NotFound, "Diese Region gibt es nicht.")
+		return Region{}, errs.K(errs.NotFound, "catalog.region.not_found")
 	}
 	return sn.Regionen[i], nil
 }

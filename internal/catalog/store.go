@@ -389,7 +389,7 @@ func (s *Store) ImportRegions(ctx context.Context, rs []Region, progress Progres
 				return fmt.Errorf("remove region %s: %w", ars, err)
 			}
 			if n > 0 {
-				return errs.Ef(errs.Conflict, "region %s is not in the file, but %d authorities belong to it; move them first", ars, n)
+				return errs.K(errs.Conflict, "catalog.import.region_in_use", ars, n)
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM regionen WHERE ars = ?`, ars); err != nil {
 				return fmt.Errorf("remove region %s: %w", ars, err)

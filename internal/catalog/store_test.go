@@ -2,10 +2,12 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
 )
@@ -242,7 +244,8 @@ func TestZustaendigkeit(t *testing.T) {
 				without = append(without, r)
 			}
 		}
-		if _, err := st.ImportRegions(ctx, without, nil); err == nil || !strings.Contains(err.Error(), "authorities belong to it") {
+		_, err = st.ImportRegions(ctx, without, nil)
+		if msg, args := errs.MessageArgsOf(err); !errs.Is(err, errs.Conflict) || msg != "catalog.import.region_in_use" || len(args) != 2 || args[0] != "08416" {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -285,7 +288,8 @@ func TestCreateBehoerdeStoresBareEmail(t *testing.T) {
 		_, err := st.CreateBehoerde(ctx, tx, Behoerde{Name: "Amt", RegionARS: "999"})
 		return err
 	})
-	if err == nil || !strings.Contains(err.Error(), "Region") {
+	var e *errs.Error
+	if !errors.As(err, &e) || e.Code != errs.Invalid || e.Field != "region" {
 		t.Fatalf("unknown region: %v", err)
 	}
 }

@@ -43,21 +43,21 @@ func normalizeBehoerde(b Behoerde) (Behoerde, error) {
 func checkBehoerde(b Behoerde) error {
 	switch {
 	case strings.TrimSpace(b.Name) == "":
-		return errs.FieldError("name", "Bitte geben Sie den Namen der Behörde an.")
+		return errs.FieldError("name", "catalog.behoerde.name_missing")
 	case len(b.Name) > 300:
-		return errs.FieldError("name", "Der Name darf höchstens 300 Zeichen lang sein.")
+		return errs.FieldError("name", "catalog.behoerde.name_too_long", 300)
 	case b.RegionARS == "":
-		return errs.FieldError("region", "Bitte wählen Sie die Region der Behörde.")
+		return errs.FieldError("region", "catalog.behoerde.region_missing")
 	}
 	if b.Email != "" {
 		if _, err := mail.ParseAddress(b.Email); err != nil {
-			return errs.FieldError("email", "Bitte geben Sie eine gültige E-Mail-Adresse an.")
+			return errs.FieldError("email", "catalog.behoerde.email_invalid")
 		}
 	}
 	if b.Website != "" {
 		u, err := url.Parse(b.Website)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return errs.FieldError("website", "Bitte geben Sie die Website als vollständige Adresse mit https:// an.")
+			return errs.FieldError("website", "catalog.behoerde.website_invalid")
 		}
 	}
 	return nil
@@ -75,7 +75,7 @@ func (s *Store) CreateBehoerde(ctx context.Context, tx *store.Tx, b Behoerde) (i
 		b.Tenant, b.Name, b.RegionARS, b.Anschrift, b.Telefon, b.Email, b.Website, b.Oeffnungszeiten).Scan(&id)
 	if err != nil {
 		if isForeignKey(err) {
-			return 0, errs.FieldError("region", "Diese Region gibt es nicht.")
+			return 0, errs.FieldError("region", "catalog.region.not_found")
 		}
 		return 0, fmt.Errorf("catalog: create authority: %w", err)
 	}
@@ -88,7 +88,7 @@ func (s *Store) Assign(ctx context.Context, tx *store.Tx, a Assignment) error {
 	if a.OnlinedienstURL != "" {
 		u, err := url.Parse(a.OnlinedienstURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return errs.FieldError("onlinedienst_url", "Bitte geben Sie den Onlinedienst als vollständige Adresse mit https:// an.")
+			return errs.FieldError("onlinedienst_url", "catalog.assign.url_invalid")
 		}
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE zustaendigkeiten SET onlinedienst_url = ? WHERE leistung_ref = ? AND region_ars = ? AND behoerde_id = ?`,
@@ -103,7 +103,7 @@ func (s *Store) Assign(ctx context.Context, tx *store.Tx, a Assignment) error {
 		a.LeistungRef, a.RegionARS, a.BehoerdeID, a.OnlinedienstURL)
 	if err != nil {
 		if isForeignKey(err) {
-			return errs.E(errs.Invalid, "Leistung, Region oder Behörde gibt es nicht.")
+			return errs.K(errs.Invalid, "catalog.assign.unknown_reference")
 		}
 		return fmt.Errorf("catalog: assign: %w", err)
 	}
@@ -119,7 +119,7 @@ func isForeignKey(err error) bool {
 func (s *Store) Behoerde(ctx context.Context, id int64) (Behoerde, error) {
 	b, err := scanBehoerde(s.db.QueryRowContext(ctx, `SELECT `+behoerdeCols+` FROM behoerden WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return b, errs.E(errs.NotFound, "Diese Behörde gibt es nicht.")
+		return b, errs.K(errs.NotFound, "catalog.behoerde.not_found")
 	}
 	return b, err
 }

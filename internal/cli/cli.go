@@ -21,7 +21,9 @@ import (
 	"github.com/ozgo/ozgo/internal/config"
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/demo"
+	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/httpx"
+	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/store"
 )
 
@@ -87,9 +89,23 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		return ExitUsage
 	default:
-		fmt.Fprintf(stderr, "ozgo %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "ozgo %s: %s\n", cmd, describe(err))
 		return ExitError
 	}
+}
+
+// describe renders an error for the operator: application errors carry a
+// message catalog key, which is replaced by its German text.
+func describe(err error) string {
+	s := err.Error()
+	var e *errs.Error
+	if errors.As(err, &e) && e.Message != "" {
+		cat := i18n.MustLoad()
+		if cat.Has(e.Message) {
+			s = strings.Replace(s, e.Error(), cat.Resolve(i18n.Default, e.Message, e.Args), 1)
+		}
+	}
+	return s
 }
 
 var errUsage = errors.New("usage")

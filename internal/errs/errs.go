@@ -26,12 +26,14 @@ const (
 	Internal     Code = "internal"     // a bug or an unexpected failure; details only in the log
 )
 
-// Error is an application error. Message is safe to show to the user (German,
-// or a message catalog key resolved by the presentation layer); Err holds the
-// underlying cause for logs and is never shown.
+// Error is an application error. Message is safe to show to the user: a key
+// of the i18n message catalog (with Args for its placeholders), resolved by
+// the presentation layer in the reader's language; plain text is shown as
+// it is. Err holds the underlying cause for logs and is never shown.
 type Error struct {
 	Code    Code
 	Message string
+	Args    []any
 	// Field optionally names the input field an Invalid error refers to.
 	Field string
 	// Op names the operation that failed, for logs ("catalog.Import").
@@ -73,9 +75,15 @@ func Wrap(code Code, op string, err error, message string) *Error {
 	return &Error{Code: code, Op: op, Err: err, Message: message}
 }
 
-// FieldError builds an Invalid error tied to an input field.
-func FieldError(field, message string) *Error {
-	return &Error{Code: Invalid, Field: field, Message: message}
+// K builds an *Error whose message is a catalog key with arguments.
+func K(code Code, key string, args ...any) *Error {
+	return &Error{Code: code, Message: key, Args: args}
+}
+
+// FieldError builds an Invalid error tied to an input field; message is a
+// catalog key (or text) with optional arguments.
+func FieldError(field, message string, args ...any) *Error {
+	return &Error{Code: Invalid, Field: field, Message: message, Args: args}
 }
 
 // CodeOf returns the code of the first *Error in err's chain, Internal for any
@@ -95,17 +103,23 @@ func CodeOf(err error) Code {
 // chain that has one, or "" (the presentation layer then uses the generic
 // text for the code).
 func MessageOf(err error) string {
+	m, _ := MessageArgsOf(err)
+	return m
+}
+
+// MessageArgsOf is MessageOf with the message's arguments.
+func MessageArgsOf(err error) (string, []any) {
 	for err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
-			return ""
+			return "", nil
 		}
 		if e.Message != "" {
-			return e.Message
+			return e.Message, e.Args
 		}
 		err = e.Err
 	}
-	return ""
+	return "", nil
 }
 
 // Is reports whether err carries the given code.

@@ -91,16 +91,15 @@ func ProblemFor(r *http.Request, cat *i18n.Catalog, err error) Problem {
 		Type:      ProblemTypeBase + string(code),
 		Title:     cat.T(i18n.Default, "error.title."+string(code)),
 		Status:    Status(code),
-		Detail:    errs.MessageOf(e),
+		Detail:    "",
 		Instance:  r.URL.Path,
 		RequestID: RequestID(r.Context()),
 	}
-	switch {
-	case p.Detail == "" || code == errs.Internal:
+	msg, args := errs.MessageArgsOf(e)
+	if msg == "" || code == errs.Internal {
 		p.Detail = cat.T(i18n.Default, "error.detail."+string(code))
-	case cat.Has(p.Detail):
-		// Messages may be catalog keys; see errs.Error.
-		p.Detail = cat.T(i18n.Default, p.Detail)
+	} else {
+		p.Detail = cat.Resolve(i18n.Default, msg, args)
 	}
 	if e.Field != "" {
 		p.InvalidParams = []InvalidParam{{Name: e.Field, Reason: p.Detail}}

@@ -76,6 +76,16 @@ func (c *Catalog) T(lang, key string, args ...any) string {
 	return s
 }
 
+// Resolve renders a user-facing message that is either a catalog key (with
+// args for its placeholders) or, for messages not in the catalog, literal
+// text shown as it is.
+func (c *Catalog) Resolve(lang, msg string, args []any) string {
+	if c.Has(msg) {
+		return c.T(lang, msg, args...)
+	}
+	return msg
+}
+
 // Has reports whether key exists in the default language.
 func (c *Catalog) Has(key string) bool {
 	_, ok := c.msgs[Default][key]

@@ -226,10 +226,11 @@ func (u *UI) RenderError(w http.ResponseWriter, r *http.Request, err error) {
 	e := httpx.Classify(err)
 	status := httpx.Status(e.Code)
 	httpx.LogError(r, u.log, err, status)
-	u.renderStatus(w, r, status, string(e.Code), errs.MessageOf(e))
+	msg, args := errs.MessageArgsOf(e)
+	u.renderStatus(w, r, status, string(e.Code), msg, args...)
 }
 
-func (u *UI) renderStatus(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+func (u *UI) renderStatus(w http.ResponseWriter, r *http.Request, status int, code, message string, args ...any) {
 	p := Page{ui: u, Lang: i18n.Default}
 	d := errorData{
 		Heading:   p.T("error.title." + code),
@@ -238,10 +239,7 @@ func (u *UI) renderStatus(w http.ResponseWriter, r *http.Request, status int, co
 		ShowRef:   status >= 500,
 	}
 	if message != "" && code != string(errs.Internal) {
-		d.Detail = message
-		if u.cat.Has(message) {
-			d.Detail = p.T(message)
-		}
+		d.Detail = u.cat.Resolve(p.Lang, message, args)
 	}
 	u.Render(w, r, status, "error", Page{Title: d.Heading, Data: d})
 }
