@@ -104,11 +104,24 @@ func start(t *testing.T, env []string, args ...string) *proc {
 	return p
 }
 
+// run runs ozgo and returns its standard output and error combined, and
+// its exit code.
 func run(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	return exec1(t, env, true, args)
+}
+
+func exec1(t *testing.T, env []string, combined bool, args []string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
+	var out []byte
+	var err error
+	if combined {
+		out, err = cmd.CombinedOutput()
+	} else {
+		out, err = cmd.Output()
+	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()

@@ -42,6 +42,7 @@ Usage:
   ozgo migrate [--data DIR] [--database-url postgres://…]
   ozgo import catalog FILE.json | regions FILE.csv [--data DIR] [--database-url …]
   ozgo audit verify [--data DIR] [--database-url postgres://…]
+  ozgo fim inspect|jsonschema|validate FILE … [--codelists DIR]
   ozgo version
 
 Every flag has an OZGO_* environment variable (see "ozgo COMMAND --help").
@@ -65,6 +66,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runMigrate(ctx, rest, stdout, stderr)
 	case "import":
 		err = runImport(ctx, rest, stdout, stderr)
+	case "fim":
+		err = runFim(ctx, rest, stdout, stderr)
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprint(stderr, "usage: ozgo audit verify [--data DIR] [--database-url URL]\n")
