@@ -63,7 +63,7 @@ func TestFimRejects(t *testing.T) {
 		{[]string{"fim", "inspect", filepath.Join(dir, "missing.xml")}, "no such file"},
 		{[]string{"fim", "inspect"}, "usage"},
 		{[]string{"fim"}, "usage"},
-		{[]string{"fim", "import", "x"}, "unknown command"},
+		{[]string{"fim", "frobnicate", "x"}, "unknown command"},
 		{[]string{"fim", "inspect", fimData + "xdf3/input.xml", "--codelists", filepath.Join(dir, "nope")}, "--codelists"},
 		{[]string{"fim", "inspect", fimData + "xdf3/input.xml", "--bogus"}, "flag provided but not defined"},
 	}
@@ -149,5 +149,34 @@ func TestFimValidate(t *testing.T) {
 		if out, code := run(t, nil, args...); code != 2 {
 			t.Errorf("%v: exit %d: %s", args, code, out)
 		}
+	}
+}
+
+func TestFimImportIntoDatabase(t *testing.T) {
+	dir := t.TempDir()
+	out, code := run(t, nil, "fim", "codelists", "import", fimData+"codelists", "--data", dir)
+	if code != 0 || !strings.Contains(out, "7 code lists, 7 new") {
+		t.Fatalf("codelists import: %d\n%s", code, out)
+	}
+	out, code = run(t, nil, "fim", "import", fimData+"xdf2/S00000121/S00000121V1.0_xdf2.xml", "--data", dir)
+	if code != 0 || !strings.Contains(out, "form S00000121 1.0 (Antrag auf Blaue Karte EU) stored") || !strings.Contains(out, "erreichbarkeit") {
+		t.Fatalf("form import: %d\n%s", code, out)
+	}
+	out, code = run(t, nil, "fim", "import", fimData+"xdf2/S00000121/S00000121V1.0_xdf2.xml", "--data", dir)
+	if code != 0 || !strings.Contains(out, "already stored with identical content") {
+		t.Fatalf("second form import: %d\n%s", code, out)
+	}
+	// The lists beside S00000094 are stored with it; the one that came
+	// with the shared folder already (same content) is left alone.
+	out, code = run(t, nil, "fim", "import", fimData+"xdf2/S00000094/S00000094V1.0_xdf2.xml", "--data", dir)
+	if code != 0 || strings.Count(out, ": stored") != 3 || strings.Count(out, ": already stored") != 1 || !strings.Contains(out, "stored, 0 warnings") {
+		t.Fatalf("S00000094 import: %d\n%s", code, out)
+	}
+	out, code = run(t, nil, "fim", "import", fimData+"xdf1/S00000036_xdf1.xml", "--data", dir)
+	if code != 2 || !strings.Contains(out, "XDatenfelder 1") {
+		t.Fatalf("xdf1 import: %d\n%s", code, out)
+	}
+	if out, code := run(t, nil, "audit", "verify", "--data", dir); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("audit: %s", out)
 	}
 }

@@ -17,6 +17,8 @@ const fimUsage = `usage:
   ozgo fim inspect FILE [--codelists DIR]
   ozgo fim jsonschema FILE [--codelists DIR]
   ozgo fim validate FILE DATA.json [--codelists DIR]
+  ozgo fim codelists import DIR [--data DIR] [--database-url URL]
+  ozgo fim import FILE [--codelists DIR] [--data DIR] [--database-url URL]
 
 FILE is an XDatenfelder 2.0 or 3.0.0 file (Stammdatenschema or
 Datenfeldgruppe). Code lists are the genericode files beside FILE and in DIR.
@@ -27,12 +29,15 @@ const ruleNotEnforced = "not enforced (the form runtime comes later)"
 
 // runFim dispatches "ozgo fim …". Broken or unsupported files and usage
 // errors end with exit code 2, invalid data with 1.
-func runFim(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runFim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, fimUsage)
 		return errUsage
 	}
 	sub, rest := args[0], args[1:]
+	if sub == "import" || sub == "codelists" {
+		return runFimStorage(ctx, sub, rest, stdout, stderr)
+	}
 	nargs := map[string]int{"inspect": 1, "jsonschema": 1, "validate": 2}[sub]
 	if nargs == 0 {
 		if sub == "help" || sub == "-h" || sub == "--help" || sub == "-help" {
