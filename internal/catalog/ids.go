@@ -1,6 +1,10 @@
 package catalog
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/ozgo/ozgo/internal/ascii"
+)
 
 // ValidRef reports whether s has the form of a Leistung ref: a 14-digit
 // LeiKa key or "x" and 13 lowercase hex digits (see KeylessRef).
@@ -9,7 +13,7 @@ func ValidRef(s string) bool {
 		return false
 	}
 	if s[0] != 'x' {
-		return allDigits(s)
+		return ascii.Digits(s)
 	}
 	for i := 1; i < len(s); i++ {
 		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
@@ -24,7 +28,7 @@ func ValidRef(s string) bool {
 func ValidARS(s string) bool {
 	switch len(s) {
 	case 2, 3, 5, 9, 12:
-		return allDigits(s)
+		return ascii.Digits(s)
 	}
 	return false
 }
@@ -32,21 +36,9 @@ func ValidARS(s string) bool {
 // ParseID parses a Themenfeld or Lebenslage id strictly: digits only, no
 // sign, no leading zero, at most 9 digits.
 func ParseID(s string) (int, bool) {
-	if len(s) > 9 || !allDigits(s) || s[0] == '0' {
+	if len(s) > 9 || !ascii.Digits(s) || s[0] == '0' {
 		return 0, false
 	}
 	n, err := strconv.Atoi(s)
 	return n, err == nil && n > 0
-}
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

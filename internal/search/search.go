@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ozgo/ozgo/internal/ascii"
 )
 
 // Limits that bound the work a single query can cause; queries come from
@@ -264,7 +266,7 @@ func parseQuery(query string) (terms []term, compact string) {
 		if (!onlyStop && stopWords[t]) || slices.ContainsFunc(terms, func(x term) bool { return x.q == t }) {
 			continue
 		}
-		terms = append(terms, term{q: t, s: Stem(t), digits: allDigits(t)})
+		terms = append(terms, term{q: t, s: Stem(t), digits: ascii.Digits(t)})
 	}
 	return terms, compact
 }
@@ -272,16 +274,6 @@ func parseQuery(query string) (terms []term, compact string) {
 // isWordRune reports whether r is part of a token (see scan).
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r) || unicode.Is(unicode.Cf, r)
-}
-
-// allDigits reports whether s is non-empty and all ASCII digits.
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // matchTerm records in sc the best level of query word number i for every

@@ -47,15 +47,6 @@ func (u *UI) load(w http.ResponseWriter, r *http.Request) (*catalog.Snapshot, bo
 // badRequest is a malformed parameter; key names the German message.
 func badRequest(key string) error { return errs.E(errs.BadRequest, key) }
 
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
 // queryText returns the search text of parameter name: trimmed, valid
 // UTF-8, at most maxQuery characters.
 func queryText(v url.Values, name string) string {

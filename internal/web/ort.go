@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ozgo/ozgo/internal/ascii"
 	"github.com/ozgo/ozgo/internal/catalog"
 	"github.com/ozgo/ozgo/internal/errs"
 )
@@ -25,7 +26,7 @@ const ortMaxMatches = 30
 // none or it is not (or no longer) a Gemeinde of the catalog.
 func chosenOrt(r *http.Request, sn *catalog.Snapshot) *catalog.Region {
 	c, err := r.Cookie(ortCookie)
-	if err != nil || len(c.Value) != 12 || !allDigits(c.Value) {
+	if err != nil || len(c.Value) != 12 || !ascii.Digits(c.Value) {
 		return nil
 	}
 	g, err := sn.Region(c.Value)
@@ -146,7 +147,7 @@ func (u *UI) ortSetzen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ars := r.PostForm.Get("ars")
-	if len(ars) != 12 || !allDigits(ars) {
+	if len(ars) != 12 || !ascii.Digits(ars) {
 		u.RenderError(w, r, badRequest("ort.error.ars"))
 		return
 	}
