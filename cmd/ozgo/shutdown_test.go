@@ -63,3 +63,24 @@ func TestSIGTERMWaitsForSlowRequest(t *testing.T) {
 		t.Fatal("process did not exit after the last request")
 	}
 }
+
+func TestMetricsToken(t *testing.T) {
+	p := start(t, []string{"OZGO_METRICS_TOKEN=geheim-123"}, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if code, _, _ := get(t, p.url+"/metrics"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without token: %d", code)
+	}
+	req, _ := http.NewRequest("GET", p.url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer geheim-123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("/metrics with token: %d", resp.StatusCode)
+	}
+	if code, _, _ := get(t, p.url+"/healthz"); code != 200 {
+		t.Errorf("/healthz must stay open: %d", code)
+	}
+	p.stop(t)
+}

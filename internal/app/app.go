@@ -196,7 +196,7 @@ func (a *App) registerOps(rt *httpx.Router) {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	rt.Handle("GET /metrics", httpx.MetricsHandler(a.Registry))
+	rt.Handle("GET /metrics", httpx.RequireBearer(a.Cfg.MetricsToken, httpx.MetricsHandler(a.Registry)))
 }
 
 // Ready checks that this process can serve: not shutting down, database

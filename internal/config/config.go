@@ -34,6 +34,9 @@ type Config struct {
 	FrameAncestors string
 	// MasterKey comes from OZGO_MASTER_KEY only.
 	MasterKey string
+	// MetricsToken, from OZGO_METRICS_TOKEN only, makes /metrics require
+	// "Authorization: Bearer <token>"; empty leaves it open.
+	MetricsToken string
 }
 
 // Defaults used by `ozgo serve`.
@@ -83,6 +86,7 @@ func (c *Config) RegisterStorage(fs *flag.FlagSet, defaultDataDir string) {
 	fs.StringVar(&c.LogLevel, "log-level", env("OZGO_LOG_LEVEL", "info"), "debug, info, warn or error (OZGO_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("OZGO_LOG_FORMAT", ""), "json or text; default text on a terminal, json otherwise (OZGO_LOG_FORMAT)")
 	c.MasterKey = Getenv("OZGO_MASTER_KEY")
+	c.MetricsToken = Getenv("OZGO_METRICS_TOKEN")
 }
 
 func envDuration(name string, def time.Duration) time.Duration {

@@ -299,3 +299,25 @@ func TestServeShutdownTimeout(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestRequireBearer(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "metrics") })
+	if w := (harness{h: RequireBearer("", ok)}).do(httptest.NewRequest("GET", "/metrics", nil)); w.Code != 200 {
+		t.Fatalf("open: %d", w.Code)
+	}
+	h := RequireBearer("s3cret", ok)
+	for auth, want := range map[string]int{"": 401, "Bearer nope": 401, "bearer s3cret": 401, "Bearer s3cret": 200, "Bearer s3cret ": 401} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != want {
+			t.Errorf("Authorization %q: %d, want %d", auth, w.Code, want)
+		}
+		if w.Code == 401 && w.Header().Get("WWW-Authenticate") == "" {
+			t.Error("401 without WWW-Authenticate")
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"time"
 
@@ -67,4 +68,21 @@ func normaliseMethod(m string) string {
 // MetricsHandler exposes a registry in the Prometheus text format.
 func MetricsHandler(g prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// RequireBearer protects h with a static bearer token (for /metrics when
+// OZGO_METRICS_TOKEN is set). An empty token leaves h open.
+func RequireBearer(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ozgo metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
