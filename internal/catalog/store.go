@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -60,28 +61,39 @@ type table[T any] struct {
 	scanRow func(*sql.Rows) (T, error)
 }
 
-// syncTable makes the table hold exactly rows: inserts what is new, updates
-// what differs, deletes what is gone. Unchanged rows are not touched, so a
-// second import of the same file writes nothing.
-func syncTable[T any](ctx context.Context, tx *store.Tx, t table[T], rows []T, deleteOrder bool, pending *[]func() error, progress func(int)) (TableStats, error) {
+// syncRows makes the rows of t selected by where (all rows when where is
+// "") match rows: it inserts what is new and updates what differs, and
+// leaves unchanged rows untouched, so a second import of the same file
+// writes nothing. It returns the keys of selected rows that rows no longer
+// hold; the caller deletes them in the order its foreign keys need.
+func syncRows[T any](ctx context.Context, tx *store.Tx, t table[T], where string, args []any, rows []T, progress func(int)) (TableStats, []string, error) {
 	st := TableStats{Name: t.name, Total: len(rows)}
-	existing := map[string]T{}
-	q, err := tx.QueryContext(ctx, `SELECT `+strings.Join(t.cols, ", ")+` FROM `+t.name)
-	if err != nil {
-		return st, fmt.Errorf("read %s: %w", t.name, err)
+	q := `SELECT ` + strings.Join(t.cols, ", ") + ` FROM ` + t.name
+	if where != "" {
+		q += ` WHERE ` + where
 	}
-	for q.Next() {
-		v, err := t.scanRow(q)
+	res, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return st, nil, fmt.Errorf("read %s: %w", t.name, err)
+	}
+	existing := map[string]T{}
+	for res.Next() {
+		v, err := t.scanRow(res)
 		if err != nil {
-			q.Close()
-			return st, fmt.Errorf("read %s: %w", t.name, err)
+			res.Close()
+			return st, nil, fmt.Errorf("read %s: %w", t.name, err)
 		}
 		existing[t.key(v)] = v
 	}
-	q.Close()
-	if err := q.Err(); err != nil {
-		return st, err
+	res.Close()
+	if err := res.Err(); err != nil {
+		return st, nil, fmt.Errorf("read %s: %w", t.name, err)
 	}
+	set := make([]string, 0, len(t.cols)-1)
+	for _, c := range t.cols[1:] {
+		set = append(set, c+" = ?")
+	}
+	update := `UPDATE ` + t.name + ` SET ` + strings.Join(set, ", ") + ` WHERE ` + t.cols[0] + ` = ?`
 	var inserts [][]any
 	for i, r := range rows {
 		k := t.key(r)
@@ -92,13 +104,9 @@ func syncTable[T any](ctx context.Context, tx *store.Tx, t table[T], rows []T, d
 			inserts = append(inserts, t.values(r))
 			st.Added++
 		case !reflect.DeepEqual(normalizeRow(t.values(old)), normalizeRow(t.values(r))):
-			set := make([]string, 0, len(t.cols)-1)
-			for _, c := range t.cols[1:] {
-				set = append(set, c+" = ?")
-			}
 			vals := t.values(r)
-			if _, err := tx.ExecContext(ctx, `UPDATE `+t.name+` SET `+strings.Join(set, ", ")+` WHERE `+t.cols[0]+` = ?`, append(vals[1:], vals[0])...); err != nil {
-				return st, fmt.Errorf("update %s %s: %w", t.name, k, err)
+			if _, err := tx.ExecContext(ctx, update, append(vals[1:], vals[0])...); err != nil {
+				return st, nil, fmt.Errorf("update %s %s: %w", t.name, k, err)
 			}
 			st.Changed++
 		}
@@ -107,32 +115,32 @@ func syncTable[T any](ctx context.Context, tx *store.Tx, t table[T], rows []T, d
 		}
 	}
 	if err := insertBatches(ctx, tx, t.name, t.cols, inserts); err != nil {
-		return st, err
+		return st, nil, err
 	}
-	var gone []any
+	gone := make([]string, 0, len(existing))
 	for k := range existing {
 		gone = append(gone, k)
 	}
+	sort.Strings(gone)
 	st.Removed = len(gone)
-	del := func() error {
-		for len(gone) > 0 {
-			n := min(len(gone), 500)
-			ph := strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.name+` WHERE `+t.cols[0]+` IN (`+ph+`)`, gone[:n]...); err != nil {
-				return fmt.Errorf("remove from %s: %w", t.name, err)
-			}
-			gone = gone[n:]
+	return st, gone, nil
+}
+
+// deleteKeys deletes the rows of a table by primary key, in batches.
+func deleteKeys(ctx context.Context, tx *store.Tx, name, keyCol string, keys []string) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		args := make([]any, n)
+		for i, k := range keys[:n] {
+			args[i] = k
 		}
-		return nil
+		ph := strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+name+` WHERE `+keyCol+` IN (`+ph+`)`, args...); err != nil {
+			return fmt.Errorf("remove from %s: %w", name, err)
+		}
+		keys = keys[n:]
 	}
-	if deleteOrder {
-		// Children are deleted before their parents: the caller runs these
-		// in reverse order after all inserts.
-		*pending = append(*pending, del)
-	} else if err := del(); err != nil {
-		return st, err
-	}
-	return st, nil
+	return nil
 }
 
 // normalizeRow makes values read back from either engine comparable with
@@ -299,7 +307,6 @@ func (s *Store) ImportCatalog(ctx context.Context, d *CatalogData, progress Prog
 	total := len(d.Themenfelder) + len(d.Lebenslagen) + len(d.OZGLeistungen) + len(d.Leistungen)
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		stats = ImportStats{}
-		var pending []func() error
 		done := 0
 		step := func(n int) func(int) {
 			base := done
@@ -310,28 +317,35 @@ func (s *Store) ImportCatalog(ctx context.Context, d *CatalogData, progress Prog
 				}
 			}
 		}
-		for _, f := range []func() (TableStats, error){
-			func() (TableStats, error) {
-				return syncTable(ctx, tx, themenfeldTable, d.Themenfelder, true, &pending, step(len(d.Themenfelder)))
-			},
-			func() (TableStats, error) {
-				return syncTable(ctx, tx, lebenslageTable, d.Lebenslagen, true, &pending, step(len(d.Lebenslagen)))
-			},
-			func() (TableStats, error) {
-				return syncTable(ctx, tx, ozgTable, d.OZGLeistungen, true, &pending, step(len(d.OZGLeistungen)))
-			},
-			func() (TableStats, error) {
-				return syncTable(ctx, tx, leistungTable, d.Leistungen, true, &pending, step(len(d.Leistungen)))
-			},
-		} {
-			st, err := f()
+		// Parents are written before children; what is gone is deleted
+		// afterwards, children before parents, so foreign keys hold.
+		var deletes []func() error
+		record := func(st TableStats, gone []string, err error, name, key string) error {
 			if err != nil {
 				return err
 			}
 			stats.Tables = append(stats.Tables, st)
+			deletes = append(deletes, func() error { return deleteKeys(ctx, tx, name, key, gone) })
+			return nil
 		}
-		for i := len(pending) - 1; i >= 0; i-- {
-			if err := pending[i](); err != nil {
+		st, gone, err := syncRows(ctx, tx, themenfeldTable, "", nil, d.Themenfelder, step(len(d.Themenfelder)))
+		if err := record(st, gone, err, themenfeldTable.name, themenfeldTable.cols[0]); err != nil {
+			return err
+		}
+		st, gone, err = syncRows(ctx, tx, lebenslageTable, "", nil, d.Lebenslagen, step(len(d.Lebenslagen)))
+		if err := record(st, gone, err, lebenslageTable.name, lebenslageTable.cols[0]); err != nil {
+			return err
+		}
+		st, gone, err = syncRows(ctx, tx, ozgTable, "", nil, d.OZGLeistungen, step(len(d.OZGLeistungen)))
+		if err := record(st, gone, err, ozgTable.name, ozgTable.cols[0]); err != nil {
+			return err
+		}
+		st, gone, err = syncRows(ctx, tx, leistungTable, "", nil, d.Leistungen, step(len(d.Leistungen)))
+		if err := record(st, gone, err, leistungTable.name, leistungTable.cols[0]); err != nil {
+			return err
+		}
+		for i := len(deletes) - 1; i >= 0; i-- {
+			if err := deletes[i](); err != nil {
 				return err
 			}
 		}
@@ -358,14 +372,14 @@ func (s *Store) ImportRegions(ctx context.Context, rs []Region, progress Progres
 	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		stats = ImportStats{}
-		var pending []func() error
 		st := TableStats{Name: "regionen", Total: len(rs)}
+		goneByLevel := make([][]string, len(Ebenen))
 		done := 0
-		for _, part := range byLevel {
+		for i, part := range byLevel {
 			base := done
-			t, err := syncLevel(ctx, tx, part, &pending, func(i int) {
+			t, gone, err := syncRows(ctx, tx, regionTable, "ebene = ?", []any{string(Ebenen[i])}, part, func(j int) {
 				if progress != nil {
-					progress(base+i, len(rs))
+					progress(base+j, len(rs))
 				}
 			})
 			if err != nil {
@@ -374,25 +388,24 @@ func (s *Store) ImportRegions(ctx context.Context, rs []Region, progress Progres
 			done += len(part)
 			st.Added += t.Added
 			st.Changed += t.Changed
+			st.Removed += t.Removed
+			goneByLevel[i] = gone
 		}
-		// Regions in the database but not in the file, deepest first.
-		gone, err := regionsNotIn(ctx, tx, rs)
-		if err != nil {
-			return err
-		}
-		st.Removed = len(gone)
-		for _, ars := range gone {
-			// Check first: PostgreSQL aborts the transaction on a failed
-			// statement, so the reason could not be asked afterwards.
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM behoerden WHERE region_ars = ?`, ars).Scan(&n); err != nil {
-				return fmt.Errorf("remove region %s: %w", ars, err)
+		// Regions in the database but not in the file, deepest level first.
+		for i := len(goneByLevel) - 1; i >= 0; i-- {
+			for _, ars := range goneByLevel[i] {
+				// Check first: PostgreSQL aborts the transaction on a failed
+				// statement, so the reason could not be asked afterwards.
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM behoerden WHERE region_ars = ?`, ars).Scan(&n); err != nil {
+					return fmt.Errorf("remove region %s: %w", ars, err)
+				}
+				if n > 0 {
+					return errs.K(errs.Conflict, "catalog.import.region_in_use", ars, n)
+				}
 			}
-			if n > 0 {
-				return errs.K(errs.Conflict, "catalog.import.region_in_use", ars, n)
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM regionen WHERE ars = ?`, ars); err != nil {
-				return fmt.Errorf("remove region %s: %w", ars, err)
+			if err := deleteKeys(ctx, tx, "regionen", "ars", goneByLevel[i]); err != nil {
+				return err
 			}
 		}
 		stats.Tables = []TableStats{st}
@@ -402,76 +415,6 @@ func (s *Store) ImportRegions(ctx context.Context, rs []Region, progress Progres
 		return nil
 	})
 	return stats, err
-}
-
-// syncLevel inserts and updates one level of regions (deletion is handled
-// for all levels at once, deepest first).
-func syncLevel(ctx context.Context, tx *store.Tx, rs []Region, pending *[]func() error, progress func(int)) (TableStats, error) {
-	if len(rs) == 0 {
-		return TableStats{}, nil
-	}
-	t := regionTable
-	t.name = "regionen"
-	// Restrict the comparison to this level by scanning only its rows.
-	lvl := rs[0].Ebene
-	st := TableStats{Name: t.name, Total: len(rs)}
-	existing := map[string]Region{}
-	q, err := tx.QueryContext(ctx, `SELECT `+regionCols+` FROM regionen WHERE ebene = ?`, string(lvl))
-	if err != nil {
-		return st, err
-	}
-	for q.Next() {
-		r, err := scanRegion(q)
-		if err != nil {
-			q.Close()
-			return st, err
-		}
-		existing[r.ARS] = r
-	}
-	q.Close()
-	var inserts [][]any
-	for i, r := range rs {
-		old, ok := existing[r.ARS]
-		switch {
-		case !ok:
-			inserts = append(inserts, t.values(r))
-			st.Added++
-		case !reflect.DeepEqual(normalizeRow(t.values(old)), normalizeRow(t.values(r))):
-			v := t.values(r)
-			if _, err := tx.ExecContext(ctx, `UPDATE regionen SET ags = ?, name = ?, ebene = ?, art = ?, parent_ars = ?, flaeche_km2 = ?, bevoelkerung = ?, plz = ?, laengengrad = ?, breitengrad = ? WHERE ars = ?`,
-				append(v[1:], v[0])...); err != nil {
-				return st, fmt.Errorf("update region %s: %w", r.ARS, err)
-			}
-			st.Changed++
-		}
-		if progress != nil && (i%500 == 0 || i == len(rs)-1) {
-			progress(i + 1)
-		}
-	}
-	return st, insertBatches(ctx, tx, "regionen", t.cols, inserts)
-}
-
-func regionsNotIn(ctx context.Context, tx *store.Tx, rs []Region) ([]string, error) {
-	keep := make(map[string]bool, len(rs))
-	for _, r := range rs {
-		keep[r.ARS] = true
-	}
-	q, err := tx.QueryContext(ctx, `SELECT ars FROM regionen ORDER BY LENGTH(ars) DESC, ars`)
-	if err != nil {
-		return nil, err
-	}
-	defer q.Close()
-	var gone []string
-	for q.Next() {
-		var a string
-		if err := q.Scan(&a); err != nil {
-			return nil, err
-		}
-		if !keep[a] {
-			gone = append(gone, a)
-		}
-	}
-	return gone, q.Err()
 }
 
 func bumpVersion(ctx context.Context, tx *store.Tx) error {
