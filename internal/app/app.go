@@ -24,8 +24,10 @@ import (
 	"github.com/ozgo/ozgo/internal/config"
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
+	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/web"
 )
@@ -41,6 +43,7 @@ type App struct {
 	Audit    *audit.Log
 	I18n     *i18n.Catalog
 	Catalog  *catalog.Service
+	Antraege *onlinedienst.Antraege
 	Registry *prometheus.Registry
 	Draining *httpx.Draining
 }
@@ -93,6 +96,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
 	a.Blobs = blob.NewEncrypted(fsBlobs, keys)
+	a.Antraege = &onlinedienst.Antraege{
+		DB: db, Registry: onlinedienst.NewRegistry(db), Drafts: form.NewDrafts(db, keys, cfg.DraftTTL),
+		Blobs: a.Blobs, Audit: a.Audit, MaxUpload: cfg.MaxUpload,
+	}
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(
 		collectors.NewGoCollector(),
@@ -164,6 +171,7 @@ func (a *App) Handler() (http.Handler, error) {
 		ui.MethodNotAllowed(w, r)
 	})
 	ui.Catalog = a.Catalog
+	ui.Antraege = a.Antraege
 	rt := httpx.NewRouter(notFound, methodNotAllowed)
 	a.registerOps(rt)
 	ui.Register(rt)

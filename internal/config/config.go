@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +38,11 @@ type Config struct {
 	// MetricsToken, from OZGO_METRICS_TOKEN only, makes /metrics require
 	// "Authorization: Bearer <token>"; empty leaves it open.
 	MetricsToken string
+	// DraftTTL is how long an application in progress is kept after its
+	// last change.
+	DraftTTL time.Duration
+	// MaxUpload caps each uploaded file in bytes.
+	MaxUpload int64
 }
 
 // Defaults used by `ozgo serve`.
@@ -70,6 +76,8 @@ func (c *Config) RegisterServer(fs *flag.FlagSet, defaultDataDir string) {
 		c.TrustedOrigins = append(c.TrustedOrigins, s)
 		return nil
 	})
+	fs.DurationVar(&c.DraftTTL, "draft-ttl", envDuration("OZGO_DRAFT_TTL", 30*24*time.Hour), "how long an unfinished application is kept after its last change (OZGO_DRAFT_TTL)")
+	fs.Int64Var(&c.MaxUpload, "max-upload", envInt("OZGO_MAX_UPLOAD", 10<<20), "largest file an applicant may upload, in bytes (OZGO_MAX_UPLOAD)")
 	if v := Getenv("OZGO_TRUSTED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {
@@ -87,6 +95,15 @@ func (c *Config) RegisterStorage(fs *flag.FlagSet, defaultDataDir string) {
 	fs.StringVar(&c.LogFormat, "log-format", env("OZGO_LOG_FORMAT", ""), "json or text; default text on a terminal, json otherwise (OZGO_LOG_FORMAT)")
 	c.MasterKey = Getenv("OZGO_MASTER_KEY")
 	c.MetricsToken = Getenv("OZGO_METRICS_TOKEN")
+}
+
+func envInt(name string, def int64) int64 {
+	if v := Getenv(name); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+	}
+	return def
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -126,6 +143,12 @@ func (c *Config) Validate() error {
 	case "", "json", "text":
 	default:
 		problems = append(problems, "--log-format must be json or text")
+	}
+	if c.DraftTTL < 0 {
+		problems = append(problems, "--draft-ttl must not be negative")
+	}
+	if c.MaxUpload < 0 {
+		problems = append(problems, "--max-upload must not be negative")
 	}
 	if c.ShutdownTimeout < 0 {
 		problems = append(problems, "--shutdown-timeout must not be negative")

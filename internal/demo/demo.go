@@ -6,18 +6,22 @@ package demo
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/catalog"
+	"github.com/ozgo/ozgo/internal/fim"
+	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/store"
 )
 
 // DataSet names the demo data version; bump it when the demo content changes
 // so existing demo directories get the additions.
-const DataSet = "2026-11-catalog"
+const DataSet = "2026-11-forms"
 
 const settingKey = "demo.dataset"
 
@@ -75,6 +79,9 @@ func Load(ctx context.Context, db *store.DB, log *audit.Log, progress Progress) 
 	}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		if err := loadAuthorities(ctx, tx, st); err != nil {
+			return err
+		}
+		if err := loadOnlineServices(ctx, tx); err != nil {
 			return err
 		}
 		now := time.Now().UTC().Format(time.RFC3339Nano)
@@ -172,6 +179,69 @@ func loadAuthorities(ctx context.Context, tx *store.Tx, st *catalog.Store) error
 			if err := st.Assign(ctx, tx, catalog.Assignment{LeistungRef: key, RegionARS: a.RegionARS, BehoerdeID: id, OnlinedienstURL: url}); err != nil {
 				return fmt.Errorf("demo: assign %s to %s: %w", key, a.Name, err)
 			}
+		}
+	}
+	return nil
+}
+
+//go:embed data/fim
+var fimFiles embed.FS
+
+// OnlineServices are the demo's online services, built from real FIM
+// Stammdatenschemata.
+var OnlineServices = []onlinedienst.Service{
+	{
+		Slug: "blaue-karte-eu", Title: "Blaue Karte EU beantragen", LeiKa: "99010014001001",
+		Summary: "Antrag auf Erteilung einer Blauen Karte EU zur Ausübung einer hochqualifizierten Beschäftigung. " +
+			"Demo-Onlinedienst aus dem FIM-Stammdatenschema S00000121.",
+		FormID: "S00000121", FormVersion: "1.0", Active: true,
+	},
+	{
+		Slug: "mutterschutz-benachrichtigung", Title: "Beschäftigung einer schwangeren oder stillenden Frau mitteilen", LeiKa: "99006028000000",
+		Summary: "Benachrichtigung der Aufsichtsbehörde durch den Arbeitgeber nach dem Mutterschutzgesetz. " +
+			"Demo-Onlinedienst aus dem FIM-Stammdatenschema S00000094.",
+		FormID: "S00000094", FormVersion: "1.0", Active: true,
+	},
+}
+
+// loadOnlineServices imports the embedded code lists and forms and
+// publishes the demo online services.
+func loadOnlineServices(ctx context.Context, tx *store.Tx) error {
+	fs2 := fim.NewStore(nil)
+	lists, err := fs.ReadDir(fimFiles, "data/fim/codelists")
+	if err != nil {
+		return err
+	}
+	for _, de := range lists {
+		raw, err := fimFiles.ReadFile("data/fim/codelists/" + de.Name())
+		if err != nil {
+			return err
+		}
+		if _, _, err := fs2.ImportCodeList(ctx, tx, raw); err != nil {
+			return fmt.Errorf("demo: code list %s: %w", de.Name(), err)
+		}
+	}
+	cls, err := fs2.CodeListsQ(ctx, tx)
+	if err != nil {
+		return err
+	}
+	forms, err := fs.ReadDir(fimFiles, "data/fim/forms")
+	if err != nil {
+		return err
+	}
+	for _, de := range forms {
+		raw, err := fimFiles.ReadFile("data/fim/forms/" + de.Name())
+		if err != nil {
+			return err
+		}
+		if _, _, err := fs2.ImportForm(ctx, tx, raw, cls); err != nil {
+			return fmt.Errorf("demo: form %s: %w", de.Name(), err)
+		}
+	}
+	reg := onlinedienst.NewRegistry(nil)
+	for _, s := range OnlineServices {
+		if err := reg.Put(ctx, tx, s); err != nil {
+			return fmt.Errorf("demo: online service %s: %w", s.Slug, err)
 		}
 	}
 	return nil

@@ -74,6 +74,7 @@ type ortForm struct {
 type fieldError struct {
 	Field   string // id of the input
 	Message string
+	URL     string // link target when the field is on another page
 }
 
 type ortData struct {

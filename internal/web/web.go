@@ -26,6 +26,7 @@ import (
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
+	"github.com/ozgo/ozgo/internal/onlinedienst"
 )
 
 //go:embed templates
@@ -52,6 +53,8 @@ type UI struct {
 
 	// Catalog serves the Leistungen and regions pages.
 	Catalog *catalog.Service
+	// Antraege serves the online services; nil leaves their pages out.
+	Antraege *onlinedienst.Antraege
 }
 
 // New parses the embedded templates. version is shown in the footer.
@@ -266,6 +269,7 @@ func (u *UI) Register(rt *httpx.Router) {
 	rt.HandleFunc("POST /ort/vergessen", u.ortVergessen)
 	rt.HandleFunc("GET /regionen", u.regionen)
 	rt.HandleFunc("GET /regionen/{ars}", u.region)
+	u.registerAntrag(rt)
 	rt.Handle("GET /static/", http.StripPrefix("/static/", u.staticHandler()))
 	// Browsers ask for /favicon.ico on their own; answer with the SVG icon
 	// instead of a 404 in every log.

@@ -1,0 +1,490 @@
+package web
+
+// Online services: the list, a service's start page, the form pages of an
+// application, check-your-answers, submission and the receipt.
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/form"
+	"github.com/ozgo/ozgo/internal/httpx"
+	"github.com/ozgo/ozgo/internal/i18n"
+	"github.com/ozgo/ozgo/internal/onlinedienst"
+)
+
+// antragCookie holds "d.<draft id>.<secret>" while an application is being
+// filled in and "s.<submission id>.<secret>" once it is submitted. Its path
+// is the online service's, so each service has its own.
+const antragCookie = "ozgo_antrag"
+
+// maxPagePost bounds a form page's body: the answers and its uploads.
+const maxPagePost = 64 << 20
+
+func (u *UI) registerAntrag(rt *httpx.Router) {
+	if u.Antraege == nil {
+		return
+	}
+	rt.HandleFunc("GET /onlinedienste", u.onlinedienste)
+	rt.HandleFunc("GET /onlinedienste/{slug}", u.onlinedienst)
+	rt.HandleFunc("POST /onlinedienste/{slug}/antrag", u.antragStart)
+	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/pruefen", u.antragPruefen)
+	rt.HandleFunc("POST /onlinedienste/{slug}/antrag/absenden", u.antragAbsenden)
+	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/eingang", u.antragEingang)
+	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/{seite}", u.antragSeite)
+	rt.HandleFunc("POST /onlinedienste/{slug}/antrag/{seite}", u.antragSeiteSpeichern, httpx.BodyLimit(maxPagePost))
+}
+
+func servicePath(slug string) string { return "/onlinedienste/" + slug }
+
+func pageURL(slug string, page int) string {
+	return servicePath(slug) + "/antrag/" + strconv.Itoa(page+1)
+}
+
+type cookieRef struct {
+	Kind, ID, Secret string
+}
+
+func readAntragCookie(r *http.Request) (cookieRef, bool) {
+	c, err := r.Cookie(antragCookie)
+	if err != nil {
+		return cookieRef{}, false
+	}
+	parts := strings.SplitN(c.Value, ".", 3)
+	if len(parts) != 3 || (parts[0] != "d" && parts[0] != "s") || parts[1] == "" || parts[2] == "" || len(c.Value) > 200 {
+		return cookieRef{}, false
+	}
+	return cookieRef{parts[0], parts[1], parts[2]}, true
+}
+
+func setAntragCookie(w http.ResponseWriter, r *http.Request, slug string, ref cookieRef) {
+	http.SetCookie(w, &http.Cookie{
+		Name: antragCookie, Value: ref.Kind + "." + ref.ID + "." + ref.Secret, Path: servicePath(slug),
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
+		MaxAge: 90 * 24 * 60 * 60,
+	})
+}
+
+type onlinediensteData struct {
+	Services []*onlinedienst.Service
+	Crumbs   []crumb
+}
+
+// onlinedienste is GET /onlinedienste.
+func (u *UI) onlinedienste(w http.ResponseWriter, r *http.Request) {
+	list, err := u.Antraege.Registry.List(r.Context())
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	d := onlinediensteData{Services: list, Crumbs: []crumb{{Name: u.t("home.title"), URL: "/"}, {Name: u.t("onlinedienste.title")}}}
+	u.Render(w, r, http.StatusOK, "onlinedienste", Page{Title: u.t("onlinedienste.title"), Section: "onlinedienste", Data: d})
+}
+
+type onlinedienstData struct {
+	Service  *onlinedienst.Service
+	Model    *form.Model
+	Crumbs   []crumb
+	Resume   string // URL of the page to go on with, when a draft exists
+	Receipt  string // URL of the receipt, when this browser submitted one
+	Expires  string
+	Pages    []string
+	Leistung string // link to the Leistung, if in the catalog
+}
+
+// service loads the online service of the request and its model.
+func (u *UI) service(w http.ResponseWriter, r *http.Request) (*onlinedienst.Service, *form.Model, bool) {
+	svc, err := u.Antraege.Registry.Get(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, nil, false
+	}
+	m, err := u.Antraege.Registry.Model(r.Context(), svc.FormID, svc.FormVersion)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, nil, false
+	}
+	return svc, m, true
+}
+
+// onlinedienst is GET /onlinedienste/{slug}: what the service is, what one
+// needs, and the button to start.
+func (u *UI) onlinedienst(w http.ResponseWriter, r *http.Request) {
+	svc, m, ok := u.service(w, r)
+	if !ok {
+		return
+	}
+	d := onlinedienstData{Service: svc, Model: m, Crumbs: []crumb{
+		{Name: u.t("home.title"), URL: "/"}, {Name: u.t("onlinedienste.title"), URL: "/onlinedienste"}, {Name: svc.Title},
+	}}
+	for i, p := range m.Pages {
+		d.Pages = append(d.Pages, u.pageTitle(m, i, p))
+	}
+	if svc.LeiKa != "" {
+		d.Leistung = "/leistungen/" + svc.LeiKa
+	}
+	if ref, ok := readAntragCookie(r); ok {
+		switch ref.Kind {
+		case "d":
+			if dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret); err == nil && dr.Service == svc.Slug {
+				d.Resume = pageURL(svc.Slug, resumePage(m, dr.State))
+				d.Expires = dr.Expires.In(berlin).Format("02.01.2006")
+			}
+		case "s":
+			if s, err := u.Antraege.Drafts.LoadSubmission(r.Context(), ref.ID, ref.Secret); err == nil && s.Service == svc.Slug {
+				d.Receipt = servicePath(svc.Slug) + "/antrag/eingang"
+			}
+		}
+	}
+	u.Render(w, r, http.StatusOK, "onlinedienst", Page{Title: svc.Title, Section: "onlinedienste", Data: d})
+}
+
+// resumePage is the first page not saved yet, or the last one.
+func resumePage(m *form.Model, s *form.State) int {
+	for i := range m.Pages {
+		if !s.Seen[i] {
+			return i
+		}
+	}
+	return len(m.Pages) - 1
+}
+
+// antragStart is POST /onlinedienste/{slug}/antrag: a new draft. A draft
+// this browser had for the service is discarded when asked to ("neu").
+func (u *UI) antragStart(w http.ResponseWriter, r *http.Request) {
+	svc, _, ok := u.service(w, r)
+	if !ok {
+		return
+	}
+	if ref, ok := readAntragCookie(r); ok && ref.Kind == "d" {
+		if dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret); err == nil {
+			if r.PostFormValue("neu") == "" {
+				http.Redirect(w, r, pageURL(svc.Slug, 0), http.StatusSeeOther)
+				return
+			}
+			if files, err := u.Antraege.Drafts.Discard(r.Context(), dr); err == nil {
+				u.Antraege.DeleteFiles(r.Context(), files)
+			}
+		}
+	}
+	dr, secret, err := u.Antraege.Drafts.Create(r.Context(), svc.Slug, svc.FormID, svc.FormVersion)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	setAntragCookie(w, r, svc.Slug, cookieRef{"d", dr.ID, secret})
+	http.Redirect(w, r, pageURL(svc.Slug, 0), http.StatusSeeOther)
+}
+
+// draft loads the draft of this browser for the service.
+func (u *UI) draft(w http.ResponseWriter, r *http.Request, svc *onlinedienst.Service) (*form.Draft, bool) {
+	ref, ok := readAntragCookie(r)
+	if !ok || ref.Kind != "d" {
+		u.noDraft(w, r, svc, nil)
+		return nil, false
+	}
+	dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret)
+	if err != nil || dr.Service != svc.Slug {
+		u.noDraft(w, r, svc, err)
+		return nil, false
+	}
+	return dr, true
+}
+
+type noDraftData struct {
+	Service *onlinedienst.Service
+	Expired bool
+}
+
+func (u *UI) noDraft(w http.ResponseWriter, r *http.Request, svc *onlinedienst.Service, err error) {
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		u.RenderError(w, r, err)
+		return
+	}
+	d := noDraftData{Service: svc, Expired: errors.Is(err, form.ErrDraftExpired)}
+	u.Render(w, r, http.StatusNotFound, "antrag_fehlt", Page{Title: u.t("antrag.missing.title"), Section: "onlinedienste", Data: d})
+}
+
+func parsePage(m *form.Model, s string) (int, bool) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > len(m.Pages) || strconv.Itoa(n) != s {
+		return 0, false
+	}
+	return n - 1, true
+}
+
+// antragSeite is GET /onlinedienste/{slug}/antrag/{seite}.
+func (u *UI) antragSeite(w http.ResponseWriter, r *http.Request) {
+	svc, m, ok := u.service(w, r)
+	if !ok {
+		return
+	}
+	page, ok := parsePage(m, r.PathValue("seite"))
+	if !ok {
+		u.NotFound(w, r)
+		return
+	}
+	dr, ok := u.draft(w, r, svc)
+	if !ok {
+		return
+	}
+	u.renderFormPage(w, r, http.StatusOK, svc, m, dr, page, nil, r.URL.Query().Get("pruefen") == "1")
+}
+
+// antragSeiteSpeichern is POST /onlinedienste/{slug}/antrag/{seite}: save
+// the page's answers and uploads, then act on the button pressed.
+func (u *UI) antragSeiteSpeichern(w http.ResponseWriter, r *http.Request) {
+	svc, m, ok := u.service(w, r)
+	if !ok {
+		return
+	}
+	page, ok := parsePage(m, r.PathValue("seite"))
+	if !ok {
+		u.NotFound(w, r)
+		return
+	}
+	dr, ok := u.draft(w, r, svc)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	if err := parseBody(r); err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	m.Apply(dr.State, page, r.PostForm)
+	// Uploads: every file field of the page with a chosen file.
+	uploadErrs := map[string]error{}
+	if r.MultipartForm != nil {
+		for _, o := range m.PageFields(dr.State, page) {
+			if !o.Node.IsFile() {
+				continue
+			}
+			fhs := r.MultipartForm.File[o.Path]
+			if len(fhs) == 0 || fhs[0].Size == 0 && fhs[0].Filename == "" {
+				continue
+			}
+			f, err := fhs[0].Open()
+			if err != nil {
+				uploadErrs[o.Path] = errs.FieldError(o.Path, "form.error.file_read")
+				continue
+			}
+			err = u.Antraege.Upload(ctx, m, dr, o.Path, fhs[0].Filename, f)
+			f.Close()
+			if err != nil {
+				if !errs.Is(err, errs.Invalid) {
+					u.RenderError(w, r, err)
+					return
+				}
+				uploadErrs[o.Path] = err
+			}
+		}
+	}
+	fromCheck := r.PostFormValue("pruefen") == "1"
+	action := r.PostFormValue("aktion")
+	anchor := ""
+	switch {
+	case strings.HasPrefix(action, "hinzufuegen:"):
+		p := strings.TrimPrefix(action, "hinzufuegen:")
+		if !m.Add(dr.State, page, p) {
+			u.RenderError(w, r, badRequest("antrag.error.action"))
+			return
+		}
+		anchor = "#" + fieldID(p+"."+strconv.Itoa(dr.State.Count(m.Node(form.ModelPath(p)), p)-1))
+	case strings.HasPrefix(action, "entfernen:"):
+		p := strings.TrimPrefix(action, "entfernen:")
+		i := strings.LastIndexByte(p, '.')
+		idx, err := strconv.Atoi(p[i+1:])
+		if i < 0 || err != nil {
+			u.RenderError(w, r, badRequest("antrag.error.action"))
+			return
+		}
+		dropped, ok := m.Remove(dr.State, page, p[:i], idx)
+		if !ok {
+			u.RenderError(w, r, badRequest("antrag.error.action"))
+			return
+		}
+		u.Antraege.DeleteFiles(ctx, dropped)
+		anchor = "#" + fieldID(p[:i])
+	case strings.HasPrefix(action, "datei-entfernen:"):
+		p := strings.TrimPrefix(action, "datei-entfernen:")
+		u.Antraege.RemoveFile(ctx, dr, p)
+		anchor = "#" + fieldID(p)
+	case action == "zurueck", action == "weiter", action == "":
+	default:
+		u.RenderError(w, r, badRequest("antrag.error.action"))
+		return
+	}
+	if action == "weiter" || action == "" {
+		dr.State.Seen[page] = true
+	}
+	if err := u.Antraege.Drafts.Save(ctx, dr); err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	if len(uploadErrs) > 0 {
+		u.renderFormPage(w, r, http.StatusUnprocessableEntity, svc, m, dr, page, uploadErrs, fromCheck)
+		return
+	}
+	self := pageURL(svc.Slug, page)
+	if fromCheck {
+		self += "?pruefen=1"
+	}
+	switch action {
+	case "zurueck":
+		if page == 0 {
+			http.Redirect(w, r, servicePath(svc.Slug), http.StatusSeeOther)
+		} else {
+			http.Redirect(w, r, pageURL(svc.Slug, page-1), http.StatusSeeOther)
+		}
+		return
+	case "weiter", "":
+		if len(m.Evaluate(dr.State).PageErrors(page)) > 0 {
+			u.renderFormPage(w, r, http.StatusUnprocessableEntity, svc, m, dr, page, nil, fromCheck)
+			return
+		}
+		if fromCheck || page == len(m.Pages)-1 {
+			http.Redirect(w, r, servicePath(svc.Slug)+"/antrag/pruefen", http.StatusSeeOther)
+		} else {
+			http.Redirect(w, r, pageURL(svc.Slug, page+1), http.StatusSeeOther)
+		}
+		return
+	}
+	http.Redirect(w, r, self+anchor, http.StatusSeeOther)
+}
+
+// parseBody reads a urlencoded or multipart form. Uploads beyond memory
+// go to temporary files, removed when the request ends.
+func parseBody(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	var err error
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		err = r.ParseMultipartForm(4 << 20)
+	} else {
+		err = r.ParseForm()
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errs.K(errs.TooLarge, "antrag.error.too_large")
+		}
+		return errs.K(errs.BadRequest, "antrag.error.body")
+	}
+	return nil
+}
+
+// fieldID is the HTML id of the input for an instance path.
+func fieldID(ipath string) string { return "f-" + strings.ReplaceAll(ipath, ".", "-") }
+
+type checkData struct {
+	Service *onlinedienst.Service
+	Crumbs  []crumb
+	Errors  []fieldError
+	Pages   []answerPage
+	Step    int
+	Steps   int
+	Back    string
+}
+
+type answerPage struct {
+	Title  string
+	Change string
+	Rows   []answerRow
+}
+
+// antragPruefen is GET /onlinedienste/{slug}/antrag/pruefen.
+func (u *UI) antragPruefen(w http.ResponseWriter, r *http.Request) {
+	svc, m, ok := u.service(w, r)
+	if !ok {
+		return
+	}
+	dr, ok := u.draft(w, r, svc)
+	if !ok {
+		return
+	}
+	u.renderCheck(w, r, http.StatusOK, svc, m, dr)
+}
+
+func (u *UI) renderCheck(w http.ResponseWriter, r *http.Request, status int, svc *onlinedienst.Service, m *form.Model, dr *form.Draft) {
+	res := m.Evaluate(dr.State)
+	d := checkData{Service: svc, Steps: len(m.Pages) + 1, Step: len(m.Pages) + 1, Back: pageURL(svc.Slug, len(m.Pages)-1)}
+	for _, e := range res.Errors {
+		d.Errors = append(d.Errors, fieldError{
+			Field:   "",
+			Message: labelled(e.Node.Title(), u.cat.Resolve(i18n.Default, e.Message, e.Args)),
+			URL:     pageURL(svc.Slug, e.Page) + "?pruefen=1#" + fieldID(e.Path),
+		})
+	}
+	for i, p := range m.Pages {
+		d.Pages = append(d.Pages, answerPage{
+			Title:  u.pageTitle(m, i, p),
+			Change: pageURL(svc.Slug, i) + "?pruefen=1",
+			Rows:   u.answerRows(m, res.Data, i, svc.Slug, true),
+		})
+	}
+	p := Page{Title: u.t("antrag.check.title"), IsError: status != http.StatusOK, Section: "onlinedienste", Data: d}
+	u.Render(w, r, status, "antrag_pruefen", p)
+}
+
+// antragAbsenden is POST /onlinedienste/{slug}/antrag/absenden.
+func (u *UI) antragAbsenden(w http.ResponseWriter, r *http.Request) {
+	svc, m, ok := u.service(w, r)
+	if !ok {
+		return
+	}
+	dr, ok := u.draft(w, r, svc)
+	if !ok {
+		return
+	}
+	sub, err := u.Antraege.Submit(r.Context(), svc, m, dr)
+	if errs.Is(err, errs.Invalid) {
+		u.renderCheck(w, r, http.StatusUnprocessableEntity, svc, m, dr)
+		return
+	}
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	ref, _ := readAntragCookie(r)
+	setAntragCookie(w, r, svc.Slug, cookieRef{"s", sub.ID, ref.Secret})
+	http.Redirect(w, r, servicePath(svc.Slug)+"/antrag/eingang", http.StatusSeeOther)
+}
+
+type receiptData struct {
+	Service   *onlinedienst.Service
+	Reference string
+	Submitted string
+	Pages     []answerPage
+	Files     []form.File
+}
+
+// antragEingang is GET /onlinedienste/{slug}/antrag/eingang: the receipt.
+func (u *UI) antragEingang(w http.ResponseWriter, r *http.Request) {
+	svc, m, ok := u.service(w, r)
+	if !ok {
+		return
+	}
+	ref, ok := readAntragCookie(r)
+	if !ok || ref.Kind != "s" {
+		u.noDraft(w, r, svc, nil)
+		return
+	}
+	sub, err := u.Antraege.Drafts.LoadSubmission(r.Context(), ref.ID, ref.Secret)
+	if err != nil || sub.Service != svc.Slug {
+		u.noDraft(w, r, svc, err)
+		return
+	}
+	data, err := decodeInstance(sub.Data)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	d := receiptData{Service: svc, Reference: sub.Reference, Submitted: sub.Submitted.In(berlin).Format("02.01.2006, 15:04"), Files: sub.Attachments}
+	for i, p := range m.Pages {
+		d.Pages = append(d.Pages, answerPage{Title: u.pageTitle(m, i, p), Rows: u.answerRows(m, data, i, svc.Slug, false)})
+	}
+	u.Render(w, r, http.StatusOK, "antrag_eingang", Page{Title: u.t("antrag.receipt.title"), Section: "onlinedienste", Data: d})
+}
