@@ -21,18 +21,21 @@ func TestFimInspect(t *testing.T) {
 			"S00000094 1.0: Benachrichtigung über die Beschäftigung einer schwangeren oder stillenden Frau",
 			"XDatenfelder 2.0, Stammdatenschema", "Groups:      16 (13 distinct)", "Fields:      44 (29 distinct)", "Rules:       13 (13 distinct)",
 			"urn:de:fim:codeliste:artbeschäftigungsverhältnis_2018-05-09: exact, 9 entries (F00000463)",
-			"R00000849 1.0 Beschäftigungsverhältnis Frau Sonstiges: not enforced (the form runtime comes later)",
+			"R00000849 1.0 Beschäftigungsverhältnis Frau Sonstiges: not enforced (value 009 is not a code of F00000463's code list)",
+			"R00000042 1.0 Voraussichtlicher Entbindungstermin: enforced (F00000467 required when F00000462 is 001)",
 			"https://schema.fitko.de/fim/s00000094_1.0.schema.json"}},
 		{"xdf2/S00000121/S00000121V1.0_xdf2.xml", []string{"--codelists", fimData + "codelists"}, []string{
 			"S00000121 1.0: Antrag Blaue Karte EU", "Groups:      29 (23 distinct)", "Fields:      88 (71 distinct)", "Rules:       3 (3 distinct)",
 			"urn:xpersonenstand:schluesseltabelle:geschlecht_2: other version urn:xpersonenstand:schluesseltabelle:geschlecht_3",
 			"urn:de:xoev:codeliste:erreichbarkeit_2: missing – free text (F00000025)",
-			"Warnings (4):"}},
+			"Warnings (4):", "R00000254 1.0 Krankenversicherung: enforced (F00001028 only used when F00001027 is yes)"}},
 		{"xdf2/S00000121/S00000121V1.0_xdf2.xml", nil, []string{
 			"staat_2017-01-01: missing – free text (F00000038)", "Warnings (4):"}},
 		{"xdf3/input.xml", nil, []string{"G60000000088 1.2.0: Anschrift Inland", "XDatenfelder 3.0.0, Datenfeldgruppe", "Fields:      1 (1 distinct)",
 			"select field without code list or values"}},
-		{"xdf3/simple.xml", nil, []string{"Groups:      2 (2 distinct)", "R60000000019 1.2.0"}},
+		{"xdf3/simple.xml", nil, []string{"Groups:      2 (2 distinct)", "R60000000019 1.2.0", "not enforced (text only)"}},
+		// Code lists sit beside the schemas; inspect says what they are.
+		{"xdf2/S00000094/C00000021_genericode.xml", nil, []string{"genericode 1.0 code list", "Entries:     9", "999  Sonstiges Beschäftigungsverhältnis"}},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {

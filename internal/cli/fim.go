@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ozgo/ozgo/internal/fim"
+	"github.com/ozgo/ozgo/internal/form"
 )
 
 const fimUsage = `usage:
@@ -24,8 +25,6 @@ FILE is an XDatenfelder 2.0 or 3.0.0 file (Stammdatenschema or
 Datenfeldgruppe). Code lists are the genericode files beside FILE and in DIR.
 `
 
-// ruleNotEnforced is how inspect marks rules until the form runtime exists.
-const ruleNotEnforced = "not enforced (the form runtime comes later)"
 
 // runFim dispatches "ozgo fim …". Broken or unsupported files and usage
 // errors end with exit code 2, invalid data with 1.
@@ -60,6 +59,14 @@ func runFim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errUsage
 	}
 	doc, err := fim.ParseFile(pos[0])
+	if err != nil && sub == "inspect" {
+		// A genericode code list (they sit beside the schemas) is
+		// inspected as what it is.
+		if l, lerr := fim.ParseCodeListFile(pos[0]); lerr == nil {
+			printCodeList(stdout, pos[0], l)
+			return nil
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ozgo fim %s: %s: %v\n", sub, pos[0], err)
 		return errUsage
@@ -128,7 +135,68 @@ func loadCodeLists(file, dir string) (*fim.CodeListStore, []string, error) {
 	return store, warnings, nil
 }
 
+func printCodeList(w io.Writer, file string, l *fim.CodeList) {
+	name := l.LongName
+	if name == "" {
+		name = l.ShortName
+	}
+	fmt.Fprintf(w, "%s: %s\n", l.CanonicalVersionURI, name)
+	fmt.Fprintf(w, "File:        %s\n", file)
+	fmt.Fprintf(w, "Format:      genericode 1.0 code list\n")
+	fmt.Fprintf(w, "List:        %s, version %s\n", l.CanonicalURI, l.Version)
+	fmt.Fprintf(w, "Entries:     %d (code column %q, name column %q)\n", len(l.Entries), l.CodeColumn, l.NameColumn)
+	for i, e := range l.Entries {
+		if i == 10 {
+			fmt.Fprintf(w, "  … %d more\n", len(l.Entries)-10)
+			break
+		}
+		fmt.Fprintf(w, "  %s  %s\n", e.Code, e.Name)
+	}
+}
+
+// ruleStatus says whether the form runtime enforces a rule, at every place
+// it is attached.
+func ruleStatus(m *form.Model, rule *fim.Rule) string {
+	if m == nil {
+		return "not enforced"
+	}
+	var how string
+	for _, u := range m.Rules {
+		s := u.Rule.Source
+		if s.ID != rule.ID || s.Version != rule.Version {
+			continue
+		}
+		if !u.Enforced {
+			return "not enforced (" + u.Reason + ")"
+		}
+		r := u.Rule
+		cond := r.Field
+		switch {
+		case r.Kind == form.RuleOnlyIf:
+			cond += " is yes"
+		case r.Value == "" && r.Negate:
+			cond += " is filled in"
+		case r.Value == "":
+			cond += " is empty"
+		case r.Negate:
+			cond += " is not " + r.Value
+		default:
+			cond += " is " + r.Value
+		}
+		verb := "required"
+		if r.Kind == form.RuleOnlyIf {
+			verb = "only used"
+		}
+		how = fmt.Sprintf("enforced (%s %s when %s)", strings.Join(r.Targets, ", "), verb, cond)
+	}
+	if how == "" {
+		return "not enforced"
+	}
+	return how
+}
+
 func printInspect(w io.Writer, file string, doc *fim.Document, store *fim.CodeListStore, x *fim.Export, warnings []string) {
+	m, _ := form.NewModel(doc, store)
 	r := doc.Root
 	st := doc.Stats()
 	fmt.Fprintf(w, "%s %s: %s\n", r.ID, r.Version, r.Name)
@@ -169,7 +237,7 @@ func printInspect(w io.Writer, file string, doc *fim.Document, store *fim.CodeLi
 		fmt.Fprintln(w, "  none")
 	}
 	for _, rule := range rules {
-		fmt.Fprintf(w, "  %s %s %s: %s\n", rule.ID, rule.Version, rule.Name, ruleNotEnforced)
+		fmt.Fprintf(w, "  %s %s %s: %s\n", rule.ID, rule.Version, rule.Name, ruleStatus(m, rule))
 	}
 	if len(warnings) > 0 {
 		fmt.Fprintf(w, "\nWarnings (%d):\n", len(warnings))

@@ -142,6 +142,9 @@ func (m *Model) bindRules() []RuleUse {
 			if field == nil || field.IsGroup() || field.Card.Multiple() {
 				ok = false
 				u.Reason = "field " + r.Field + " not found as a single field below " + nameOf(n)
+			} else if r.Value != "" && len(field.Codes) > 0 && !contains(field.Codes, r.Value) {
+				ok = false
+				u.Reason = "value " + r.Value + " is not a code of " + r.Field + "'s code list"
 			} else {
 				r.fieldRel = relPath(n, field)
 			}
@@ -234,4 +237,13 @@ func (m *Model) EnforcedRules() int {
 		}
 	}
 	return n
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
