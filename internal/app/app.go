@@ -227,3 +227,45 @@ func (a *App) Ready(ctx context.Context) error {
 	}
 	return nil
 }
+
+// janitorInterval is how often expired drafts are removed.
+const janitorInterval = 15 * time.Minute
+
+// RunJanitor removes expired drafts and their uploaded files, now and then
+// every janitorInterval, until ctx ends. Several processes may run it on
+// one database; each draft is deleted once.
+func (a *App) RunJanitor(ctx context.Context) {
+	t := time.NewTicker(janitorInterval)
+	defer t.Stop()
+	for {
+		a.expireDrafts(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *App) expireDrafts(ctx context.Context) {
+	for {
+		n, blobs, err := a.Antraege.Drafts.Expire(ctx)
+		for _, id := range blobs {
+			if err := a.Blobs.Delete(ctx, id); err != nil {
+				a.Log.Warn("expired draft: file not deleted", "blob", id, "err", err)
+			}
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				a.Log.Error("expiring drafts failed", "err", err)
+			}
+			return
+		}
+		if n > 0 {
+			a.Log.Info("expired drafts deleted", "drafts", n, "files", len(blobs))
+		}
+		if n < 500 {
+			return
+		}
+	}
+}

@@ -195,6 +195,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 		scheme = "https"
 	}
 	url := scheme + "://" + displayAddr(ln.Addr().String()) + "/"
+	go a.RunJanitor(ctx)
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {
 		printDemo(stdout, url, cfg, a.DB, loaded)

@@ -81,7 +81,7 @@ func Load(ctx context.Context, db *store.DB, log *audit.Log, progress Progress) 
 		if err := loadAuthorities(ctx, tx, st); err != nil {
 			return err
 		}
-		if err := loadOnlineServices(ctx, tx); err != nil {
+		if err := LoadOnlineServices(ctx, tx); err != nil {
 			return err
 		}
 		now := time.Now().UTC().Format(time.RFC3339Nano)
@@ -204,9 +204,9 @@ var OnlineServices = []onlinedienst.Service{
 	},
 }
 
-// loadOnlineServices imports the embedded code lists and forms and
-// publishes the demo online services.
-func loadOnlineServices(ctx context.Context, tx *store.Tx) error {
+// LoadOnlineServices imports the embedded code lists and forms and
+// publishes the demo online services (also used by tests of the pages).
+func LoadOnlineServices(ctx context.Context, tx *store.Tx) error {
 	fs2 := fim.NewStore(nil)
 	lists, err := fs.ReadDir(fimFiles, "data/fim/codelists")
 	if err != nil {

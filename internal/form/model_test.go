@@ -162,7 +162,7 @@ func answer(s *State, o Occurrence) {
 		s.Files[o.Path] = File{BlobID: "0123456789abcdef0123456789abcdef", Name: "nachweis.pdf", MediaType: "application/pdf", Size: 1234}
 		return
 	}
-	s.Values[o.Path] = sample(o.Node)
+	s.Values[o.Path] = Example(o.Node)
 }
 
 // requiredBelow reports whether n is required relative to its ancestor top
@@ -183,48 +183,6 @@ func requiredChain(n *Node) bool {
 		}
 	}
 	return true
-}
-
-func sample(n *Node) string {
-	e := n.Element
-	if len(n.Codes) > 0 {
-		return n.Codes[len(n.Codes)-1]
-	}
-	p := e.Praezisierung
-	switch e.Datentyp {
-	case "bool":
-		return "true"
-	case "date":
-		return "31.12.2024"
-	case "time":
-		return "14:30"
-	case "datetime":
-		return "31.12.2024 14:30"
-	case "num_currency":
-		return "65.000,50"
-	case "num", "num_int":
-		if p.MinValue != "" {
-			return p.MinValue
-		}
-		if e.Datentyp == "num" {
-			return "1,75"
-		}
-		return "3"
-	}
-	switch {
-	case strings.Contains(p.Pattern, "@"):
-		return "erika@example.de"
-	case p.MinLength != nil && *p.MinLength == 5 && p.MaxLength != nil && *p.MaxLength == 5:
-		return "72070"
-	}
-	v := "Testwert"
-	if p.MinLength != nil && len(v) < *p.MinLength {
-		v += strings.Repeat("x", *p.MinLength-len(v))
-	}
-	if p.MaxLength != nil && len(v) > *p.MaxLength {
-		v = v[:*p.MaxLength]
-	}
-	return v
 }
 
 func TestFilledFormsValidate(t *testing.T) {
