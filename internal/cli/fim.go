@@ -25,7 +25,6 @@ FILE is an XDatenfelder 2.0 or 3.0.0 file (Stammdatenschema or
 Datenfeldgruppe). Code lists are the genericode files beside FILE and in DIR.
 `
 
-
 // runFim dispatches "ozgo fim …". Broken or unsupported files and usage
 // errors end with exit code 2, invalid data with 1.
 func runFim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
