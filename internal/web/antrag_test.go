@@ -32,7 +32,7 @@ const (
 )
 
 // antragUI is a UI with the demo online services on db.
-func antragUI(t *testing.T, db *store.DB) (*UI, http.Handler) {
+func antragUI(t testing.TB, db *store.DB) (*UI, http.Handler) {
 	t.Helper()
 	ctx := context.Background()
 	if err := db.InTx(ctx, func(tx *store.Tx) error { return demo.LoadOnlineServices(ctx, tx) }); err != nil {
