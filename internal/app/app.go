@@ -96,8 +96,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
 	a.Blobs = blob.NewEncrypted(fsBlobs, keys)
+	registry := onlinedienst.NewRegistry(db)
+	registry.Log = log
 	a.Antraege = &onlinedienst.Antraege{
-		DB: db, Registry: onlinedienst.NewRegistry(db), Drafts: form.NewDrafts(db, keys, cfg.DraftTTL),
+		DB: db, Registry: registry, Drafts: form.NewDrafts(db, keys, cfg.DraftTTL),
 		Blobs: a.Blobs, Audit: a.Audit, MaxUpload: cfg.MaxUpload,
 	}
 	a.Registry = prometheus.NewRegistry()

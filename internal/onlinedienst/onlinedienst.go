@@ -4,10 +4,12 @@
 package onlinedienst
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sync"
 	"time"
@@ -40,6 +42,9 @@ func ValidSlug(s string) bool { return slugRE.MatchString(s) }
 type Registry struct {
 	db  *store.DB
 	fim *fim.Store
+	// Log receives the warnings of a form when its model is built (code
+	// list fallbacks, fields degraded to text, rules not enforced).
+	Log *slog.Logger
 
 	mu     sync.Mutex
 	models map[string]*form.Model // "id version" -> model
@@ -155,6 +160,19 @@ func (r *Registry) Model(ctx context.Context, id, version string) (*form.Model, 
 	m, err = form.NewModel(doc, cls)
 	if err != nil {
 		return nil, err
+	}
+	if r.Log != nil {
+		for _, w := range m.Warnings {
+			r.Log.Warn("form: "+w, "form", id, "version", version)
+		}
+		for _, u := range m.Rules {
+			if !u.Enforced {
+				r.Log.Warn("form: rule not enforced", "form", id, "version", version, "rule", u.Rule.Source.ID, "reason", u.Reason)
+			}
+		}
+		if !bytes.Equal(bytes.TrimSpace(f.SchemaJSON), bytes.TrimSpace(m.Schema.JSON)) {
+			r.Log.Warn("form: the code lists changed since import; submissions are validated against the schema computed now", "form", id, "version", version)
+		}
 	}
 	r.mu.Lock()
 	if have, ok := r.models[key]; ok {

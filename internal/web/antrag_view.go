@@ -193,6 +193,7 @@ func (b *viewBuilder) occurrence(n *form.Node, ipath string, level int, optional
 			v.Hints = append(v.Hints, b.t("antrag.group.optional"))
 		}
 		v.Hints = append(v.Hints, b.ruleHints(n)...)
+		v.Hints = append(v.Hints, b.guidance(n)...)
 		b.fieldError(v, n, ipath)
 		v.Children = b.children(n, ipath, level+1)
 		return v
