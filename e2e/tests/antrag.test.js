@@ -1,30 +1,103 @@
-// An application end to end in headless Chromium against `ozgo demo`: the
-// online service "Blaue Karte EU" built from the real FIM schema S00000121
-// is filled in completely — a code-list select and radios, a repeatable
-// group grown with "hinzufügen" and shrunk with "entfernen", uploads —
-// bad input is rejected with an error summary and fixed, the answers are
-// checked (one changed through "Ändern") and the application is submitted.
-// Every page is checked with axe (WCAG 2.1 A/AA), for one <h1>, its status
-// and for console errors or failed requests. A second test adds a repeat
-// entry with JavaScript switched off.
+// The online form runtime against `ozgo demo` in headless Chromium: the
+// citizen fills in the "Blaue Karte EU" application (FIM schema S00000121)
+// from the list of online services to the receipt.
+//
+//   - every page of the form, one per top-level FIM group, is filled in:
+//     the required fields generically by their type (German dates and
+//     amounts, code-list selects and radios, yes/no questions, uploads) and
+//     some optional groups on purpose (a street address, a foreign address
+//     with an extra "ZeileAnschrift" line, the contact details of the
+//     employer with a second, repeated "Kommunikation" entry – added and
+//     removed with the "… hinzufügen"/"… entfernen" buttons);
+//   - bad input on page 1 (a word as height, a text file as photo, no first
+//     name) is answered with 422, an error summary linking to the fields and
+//     a message at each field; it is then fixed;
+//   - a yes/no rule: details given for a question answered "Nein" do not count;
+//   - Enter in a field saves and goes on, it does not add a repeated entry;
+//   - the check page shows the answers as typed (German formats, code-list
+//     labels, both repeated entries); one is changed through "Ändern";
+//   - the application is submitted and the receipt names a Vorgangsnummer;
+//     the service page links to it and the draft is gone.
+//
+// Every page visited is checked with axe (WCAG 2.1 A/AA) before anything is
+// typed, the error page too, and for its status, title, exactly one <h1>,
+// console errors and failed requests. Two short tests follow: adding and
+// removing a repeated entry with JavaScript switched off, and the first page
+// of the second demo service (Mutterschutz, S00000094) with its errors.
 
 import assert from 'node:assert/strict';
-import { after, afterEach, before, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 
 import { checkA11y, launchBrowser, watchPage } from '../lib/browser.js';
 import { printOutputOnFailure, startServer } from '../lib/server.js';
 
-const TEST_TIMEOUT = 240_000;
-const BASE = '/onlinedienste/blaue-karte-eu';
+const TEST_TIMEOUT = 180_000;
 
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64)]);
+const SERVICE = '/onlinedienste/blaue-karte-eu';
+const SERVICE_TITLE = 'Blaue Karte EU beantragen';
+const CHECK_TITLE = 'Angaben prüfen und absenden';
+const RECEIPT_TITLE = 'Ihr Antrag ist eingegangen';
+
+/** The pages of S00000121 in order; the check page is step 13. */
+const PAGES = [
+  'Persönliche Angaben zum Antragsteller',
+  'Anschrift des Antragstellers in Deutschland',
+  'Angaben zu vorhandenem Visum oder Aufenthaltstitel',
+  'Angaben zur Hochschulqualifikation',
+  'Angaben zur Arbeitsstelle',
+  'Angaben zur Krankenversicherung',
+  'Weitere Angaben',
+  'Angaben zur Anerkennung als international Schutzsuchender',
+  'Weitere Angaben',
+  'Angaben zur Vorbestrafung',
+  'Angaben zu laufenden Ermittlungsverfahren',
+  'Weitere Angaben',
+];
+const STEPS = PAGES.length + 1;
+
+// Small uploads that pass the content check (magic bytes): a minimal PDF and
+// a 1×1 pixel PNG.
+const PDF = Buffer.from(
+  '%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n' +
+    '2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n',
+  'latin1',
+);
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+const TXT = Buffer.from('Dies ist kein Bild.\n');
+
+/** Answers for the required text fields, by label; other fields get one by their type. */
+const ANSWERS = {
+  Familienname: 'Mustermann',
+  Vorname: 'Erika',
+  Geburtsort: 'Chennai',
+  Augenfarbe: 'braun',
+  Straße: 'Hauptstraße',
+  Postleitzahl: '72070',
+  Ort: 'Tübingen',
+  'Erteilende Behörde': 'Deutsche Botschaft Neu-Delhi',
+  'Einreise in das Bundesgebiet am': '01.10.2024',
+  Gültigkeitsdauer: '30.09.2028',
+  'Nachweis Visum / Aufenthaltstitel': 'Visum Nr. V123456',
+  'Klasse/Fachrichtung': 'Informatik',
+  'Höchster qualifizierter Abschluss': 'Master of Technology',
+  'Ausbildungsstätte Name': 'Indian Institute of Technology Madras',
+  'Berufliche Tätigkeit': 'Softwareentwicklerin',
+  'Datum des Arbeitsvertrags': '15.08.2024',
+  'Laufzeit des Arbeits- bzw. Angestelltenverhältnisses': '31.08.2028',
+  'Jahresbruttobetrag der Einnahmen': '65.000,00',
+  Name: 'Muster Software GmbH',
+};
+const DEFAULT_DATE = '31.12.2024';
 
 let server;
 let browser;
 
 before(
   async () => {
+    // The first start of the demo imports the catalog and the regions.
     server = await startServer({ demo: true, timeoutMs: 150_000 });
     browser = await launchBrowser();
   },
@@ -38,12 +111,38 @@ after(async () => {
 
 afterEach((t) => printOutputOnFailure(t, server));
 
-/** A browser tab that checks every page it arrives on. */
+/**
+ * An applicant with a fresh browser context (so a fresh draft cookie).
+ * `arrive` checks the page the browser is on now; every navigation is
+ * followed by it. Without JavaScript axe runs in a twin context with the
+ * same cookies (the pages have no scripts, so both see the same document);
+ * that only works for pages reached by GET.
+ */
 async function applicant(t, contextOptions = {}) {
   const context = await browser.newContext({ locale: 'de-DE', ...contextOptions });
   t.after(() => context.close());
   const page = await context.newPage();
   const watch = watchPage(page);
+  let twin = null;
+  let twinWatch = null;
+  if (contextOptions.javaScriptEnabled === false) {
+    const twinContext = await browser.newContext({ locale: 'de-DE' });
+    t.after(() => twinContext.close());
+    twin = await twinContext.newPage();
+    twinWatch = watchPage(twin);
+  }
+  const a11y = async () => {
+    if (!twin) return checkA11y(page);
+    await twin.context().clearCookies();
+    await twin.context().addCookies(await context.cookies());
+    // Leave first: going to the same address with another #fragment would
+    // not load the page again.
+    await twin.goto('about:blank');
+    await twin.goto(page.url(), { waitUntil: 'load' });
+    assert.equal(await twin.content(), await page.content(), `${page.url()} differs with JavaScript`);
+    await checkA11y(twin);
+    twinWatch.assertClean(`loading problems on ${page.url()} (with JavaScript)`);
+  };
   let status = null;
   page.on('response', (r) => {
     const req = r.request();
@@ -53,173 +152,398 @@ async function applicant(t, contextOptions = {}) {
   });
   const a = {
     page,
-    async arrive({ status: want = 200, title, a11y = true } = {}) {
-      await page.waitForLoadState('load');
-      assert.equal(status, want, `${page.url()} answered ${status}, want ${want}`);
-      if (title) assert.match(await page.title(), title, `title of ${page.url()}`);
-      assert.equal(await page.locator('h1').count(), 1, `${page.url()} should have exactly one <h1>`);
-      if (a11y && contextOptions.javaScriptEnabled !== false) await checkA11y(page);
-      watch.assertClean(`loading problems on ${page.url()}`);
-      return page;
-    },
     async goto(path, expect) {
       await page.goto(new URL(path, server.url).href);
       return a.arrive(expect);
     },
+    /** Checks the current page: status, title, one <h1>, axe, no loading problems. */
+    async arrive({ title, status: want = 200, url }) {
+      await page.waitForLoadState('load');
+      if (status !== want) {
+        const problems = await page.getByRole('alert').allInnerTexts().catch(() => []);
+        assert.fail(`${page.url()} answered ${status}, want ${want}${problems.length ? `:\n${problems.join('\n')}` : ''}`);
+      }
+      if (url) assert.match(page.url(), url, `URL ${page.url()} should match ${url}`);
+      assert.equal(await page.title(), title, `title of ${page.url()}`);
+      assert.equal(await page.locator('h1').count(), 1, `${page.url()} should have exactly one <h1>`);
+      assert.equal(await page.locator('main#main').count(), 1, `${page.url()} has no <main id="main">`);
+      await a11y();
+      watch.assertClean(`loading problems on ${page.url()}`);
+      return page;
+    },
+    /** Clicks and waits for the next page. */
     async click(locator, expect) {
       await Promise.all([page.waitForEvent('framenavigated'), locator.click()]);
       return a.arrive(expect);
+    },
+    /** Checks that the browser is on form page `step` (1-based). */
+    async onStep(step, { status = 200, error = false } = {}) {
+      const heading = PAGES[step - 1];
+      await a.arrive({ title: `${error ? 'Fehler: ' : ''}${heading} – ozgo`, status, url: new RegExp(`${SERVICE}/antrag/${step}(\\?|#|$)`) });
+      assert.equal(await page.locator('h1').innerText(), heading);
+      assert.match(await page.locator('.kern-preline').innerText(), new RegExp(`^Schritt ${step} von ${STEPS}\\b`));
+    },
+    /** "Speichern und weiter", then expects form page `step`. */
+    async next(step) {
+      const button = page.getByRole('button', { name: 'Speichern und weiter', exact: true });
+      await Promise.all([page.waitForEvent('framenavigated'), button.click()]);
+      if (step > PAGES.length) return a.arrive({ title: `${CHECK_TITLE} – ozgo`, url: new RegExp(`${SERVICE}/antrag/pruefen$`) });
+      return a.onStep(step);
     },
   };
   return a;
 }
 
-/** A sensible valid answer for a text input, from what the page says about it. */
-async function answerFor(input) {
-  const info = await input.evaluate((el) => {
-    const hint = el.getAttribute('aria-describedby')
-      ? el
-          .getAttribute('aria-describedby')
-          .split(/\s+/)
-          .map((id) => document.getElementById(id)?.textContent ?? '')
-          .join(' ')
-      : '';
-    const label = document.querySelector(`label[for="${el.id}"]`)?.textContent ?? '';
-    return { hint, label, type: el.type, mode: el.inputMode, auto: el.autocomplete, max: el.maxLength };
-  });
-  if (/TT\.MM\.JJJJ/.test(info.hint)) return '31.12.2024';
-  if (/Betrag in Euro/.test(info.hint)) return '65.000,00';
-  if (info.mode === 'decimal') return '1,78';
-  if (info.mode === 'numeric') return '3';
-  if (info.type === 'email') return 'erika@example.de';
-  if (info.auto === 'postal-code' || info.max === 5) return '72070';
-  if (/Staat/.test(info.label)) return 'Frankreich';
-  const v = 'Mustereintrag';
-  return info.max > 0 ? v.slice(0, info.max) : v;
-}
-
-/** Answers every empty field of the current page. */
-async function fillAll(page) {
-  for (const input of await page.locator('main input[type=text], main input[type=email], main input[type=tel], main textarea').all()) {
-    if ((await input.inputValue()) !== '' || (await input.getAttribute('readonly')) !== null) continue;
-    await input.fill(await answerFor(input));
-  }
-  for (const select of await page.locator('main select').all()) {
-    if ((await select.inputValue()) !== '') continue;
-    const values = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
-    await select.selectOption(values.includes('000') ? '000' : values[1]);
-  }
-  const groups = new Set(await page.locator('main input[type=radio]').evaluateAll((rs) => rs.map((r) => r.name)));
-  for (const name of groups) {
-    const radios = page.locator(`main input[type=radio][name="${name}"]`);
-    if ((await radios.evaluateAll((rs) => rs.some((r) => r.checked)))) continue;
-    await radios.first().check();
-  }
-  for (const file of await page.locator('main input[type=file]').all()) {
-    if (await file.evaluate((el) => el.files.length > 0 || !!document.getElementById(`${el.id}-current`))) continue;
-    await file.setInputFiles({ name: 'nachweis.pdf', mimeType: 'application/pdf', buffer: PDF });
-  }
-}
-
-const heading = (page) => page.locator('h1').innerText();
-
-it('fills in, checks and submits the Blaue Karte application', { timeout: TEST_TIMEOUT }, async (t) => {
-  const a = await applicant(t);
-  const { page } = a;
-  await a.goto('/onlinedienste', { title: /^Onlinedienste – ozgo$/ });
-  await a.click(page.getByRole('link', { name: 'Blaue Karte EU beantragen' }), { title: /^Blaue Karte EU beantragen/ });
-  await a.click(page.getByRole('button', { name: 'Antrag starten' }), { title: /^Persönliche Angaben zum Antragsteller/ });
-
-  // Page 1 with bad input: a word for the height, a text file as photo, no first name.
-  assert.match(await page.locator('.kern-preline').innerText(), /Schritt 1 von 13/);
-  await page.getByLabel('Familienname').fill('Mustermann');
-  await page.getByLabel('Größe').fill('abc');
-  await page.getByLabel('Lichtbild').setInputFiles({ name: 'foto.txt', mimeType: 'text/plain', buffer: Buffer.from('kein Bild') });
-  await a.click(page.getByRole('button', { name: 'Speichern und weiter' }), { status: 422, title: /^Fehler: Persönliche Angaben/ });
-  const summary = page.getByRole('alert');
-  assert.match(await summary.innerText(), /Es gibt ein Problem/);
-  assert.match(await summary.innerText(), /Bitte geben Sie „Vorname“ an\./);
-  assert.match(await summary.innerText(), /Größe: Bitte geben Sie eine Zahl ein/);
-  assert.match(await summary.innerText(), /Lichtbild: Diese Art von Datei ist hier nicht erlaubt/);
-  assert.equal(await page.getByLabel('Familienname').inputValue(), 'Mustermann', 'typed answers are kept');
-  assert.equal(await page.getByLabel('Größe').getAttribute('aria-invalid'), 'true');
-  // The summary links lead to the fields.
-  await summary.getByRole('link', { name: /Vorname/ }).click();
-  assert.equal(await page.evaluate(() => location.hash), '#f-G00000630-F00000045');
-
-  // Fix it: the code-list select and radios, a real photo.
-  await page.getByLabel('Vorname').fill('Erika');
-  await page.getByLabel('Größe').fill('1,68');
-  await page.getByLabel('weiblich').check();
-  await page.getByLabel('Staatsangehörigkeit').selectOption({ label: 'Indien' });
-  await page.getByLabel('Lichtbild').setInputFiles({ name: 'foto.png', mimeType: 'image/png', buffer: PNG });
-  await fillAll(page);
-  await a.click(page.getByRole('button', { name: 'Speichern und weiter' }), { title: /^Anschrift des Antragstellers/ });
-
-  // Walk the remaining pages; on "Angaben zur Arbeitsstelle" use the repeatable group.
-  for (let step = 2; step <= 12; step++) {
-    assert.match(await page.locator('.kern-preline').innerText(), new RegExp(`Schritt ${step} von 13`));
-    if ((await heading(page)) === 'Angaben zur Arbeitsstelle') {
-      const kanal = 'Kommunikationskanal';
-      await page.getByLabel('Kommunikationskennung').first().fill('+49 7071 1234');
-      await page.getByLabel(kanal).first().fill('Telefon');
-      await a.click(page.getByRole('button', { name: 'Kommunikation (Juristische Person) hinzufügen' }), { title: /^Angaben zur Arbeitsstelle/ });
-      assert.equal(await page.getByLabel(kanal).count(), 2, 'a second entry after "hinzufügen"');
-      assert.equal(await page.getByLabel(kanal).first().inputValue(), 'Telefon', 'the first entry kept its answer');
-      await a.click(page.getByRole('button', { name: 'Kommunikation (Juristische Person) 2 entfernen' }), { title: /^Angaben zur Arbeitsstelle/ });
-      assert.equal(await page.getByLabel(kanal).count(), 1, 'one entry after "entfernen"');
-      await a.click(page.getByRole('button', { name: 'Kommunikation (Juristische Person) hinzufügen' }), { title: /^Angaben zur Arbeitsstelle/ });
-      await page.getByLabel(kanal).nth(1).fill('E-Mail');
-      await page.getByLabel('Kommunikationskennung').nth(1).fill('personal@firma.example');
-      await page.getByLabel('Jahresbruttobetrag der Einnahmen').fill('58.400,00');
+/**
+ * The fields in `scope` (a form or a fieldset) that must be answered: those
+ * whose label does not say "optional" and that are not inside an optional
+ * group below `scope`. Radios are returned once per group, by name.
+ */
+async function requiredFields(scope) {
+  return scope.evaluate((root) => {
+    const isOptional = (el) => !!el?.querySelector(':scope > .kern-label__optional');
+    const fields = [];
+    const radioGroups = new Set();
+    for (const el of root.querySelectorAll('input, select, textarea')) {
+      if (['hidden', 'submit', 'button'].includes(el.type)) continue;
+      let optional = false;
+      for (let fs = el.closest('fieldset'); fs && fs !== root && root.contains(fs); fs = fs.parentElement.closest('fieldset')) {
+        if (isOptional(fs.querySelector(':scope > legend'))) optional = true;
+      }
+      if (el.type === 'radio') {
+        if (optional || radioGroups.has(el.name)) continue;
+        radioGroups.add(el.name);
+        const group = el.closest('fieldset');
+        fields.push({ kind: 'radio', name: el.name, label: group.querySelector(':scope > legend').textContent.trim() });
+        continue;
+      }
+      const label = document.querySelector(`label[for="${el.id}"]`);
+      if (optional || isOptional(label)) continue;
+      const hint = (el.getAttribute('aria-describedby') ?? '')
+        .split(/\s+/)
+        .filter((id) => id.endsWith('-hint'))
+        .map((id) => document.getElementById(id)?.textContent ?? '')
+        .join(' ');
+      fields.push({
+        kind: el.tagName === 'SELECT' ? 'select' : el.type === 'file' ? 'file' : 'text',
+        id: el.id,
+        label: label.textContent.trim(),
+        hint,
+        inputMode: el.inputMode,
+        maxLength: el.maxLength,
+      });
     }
-    await fillAll(page);
-    const next = step === 12 ? /^Angaben prüfen und absenden/ : /./;
-    await a.click(page.getByRole('button', { name: 'Speichern und weiter' }), { title: next });
-    if (step < 12) assert.doesNotMatch(await page.title(), /^Fehler/, `page ${step} was not accepted`);
+    return fields;
+  });
+}
+
+/** A valid answer for a text field: from ANSWERS by label, else by type. */
+function answerFor({ label, hint, inputMode, maxLength }) {
+  let value = ANSWERS[label];
+  if (value === undefined) {
+    if (/TT\.MM\.JJJJ/.test(hint)) value = DEFAULT_DATE;
+    else if (/Betrag in Euro/.test(hint)) value = '1.234,56';
+    else if (inputMode === 'decimal') value = '1.234,5';
+    else if (inputMode === 'numeric') value = '3';
+    else value = `Angabe zu ${label}`;
   }
+  return maxLength > 0 ? value.slice(0, maxLength) : value;
+}
 
-  // Check the answers: German formats, code-list labels, both entries.
-  const main = page.locator('main');
-  let text = await main.innerText();
-  assert.doesNotMatch(text, /Es gibt ein Problem/);
-  for (const want of ['Mustermann', 'Indien', 'weiblich', '31.12.2024', '58.400,00 €', 'personal@firma.example', 'foto.png']) {
-    assert.ok(text.includes(want), `check page shows ${want}`);
+/**
+ * Answers every required field in `scope` that is still empty: text by
+ * ANSWERS or type, selects "Deutschland", radios "Nein" (or the first
+ * option), files a small PDF named after the field.
+ */
+async function fillRequired(page, scope = page.locator('form.ozgo-form')) {
+  for (const f of await requiredFields(scope)) {
+    if (f.kind === 'radio') {
+      const radios = page.locator(`input[type=radio][name="${f.name}"]`);
+      if (await radios.evaluateAll((rs) => rs.some((r) => r.checked))) continue;
+      const nein = page.locator(`input[type=radio][name="${f.name}"][value="false"]`);
+      await ((await nein.count()) ? nein : radios.first()).check();
+      continue;
+    }
+    const field = page.locator(`[id="${f.id}"]`);
+    if (f.kind === 'select') {
+      if ((await field.inputValue()) !== '') continue;
+      await field.selectOption({ label: 'Deutschland' });
+    } else if (f.kind === 'file') {
+      // A file kept from an earlier save is shown next to the field.
+      if (await field.evaluate((el) => el.files.length > 0)) continue;
+      if ((await page.locator(`[id="${f.id}-current"]`).count()) > 0) continue;
+      await field.setInputFiles({ name: `${f.id.slice(2)}.pdf`, mimeType: 'application/pdf', buffer: PDF });
+    } else {
+      if ((await field.inputValue()) !== '') continue;
+      const value = answerFor(f);
+      await field.fill(value);
+    }
   }
-  // Change the height through "Ändern" and come back to the check page.
-  await a.click(page.getByRole('link', { name: 'Ändern Größe' }), { title: /^Persönliche Angaben/ });
-  assert.match(page.url(), /\/antrag\/1\?pruefen=1#f-G00000630-F00001017$/);
-  await page.getByLabel('Größe').fill('1,70');
-  await a.click(page.getByRole('button', { name: 'Speichern und zur Übersicht' }), { title: /^Angaben prüfen und absenden/ });
-  text = await main.innerText();
-  assert.ok(text.includes('1,7'), 'the changed height is shown');
+}
 
-  await a.click(page.getByRole('button', { name: 'Antrag verbindlich absenden' }), { title: /^Ihr Antrag ist eingegangen/ });
-  assert.match(page.url(), new RegExp(`${BASE}/antrag/eingang$`));
-  text = await main.innerText();
-  assert.match(text, /Ihre Vorgangsnummer:\s*\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}/);
-  assert.ok(text.includes('Mustermann'));
+/** The fieldset with this legend (without "– optional"), `nth` if there are several. */
+function group(scope, legend, nth = 0) {
+  return scope
+    .locator('fieldset')
+    .filter({ has: scope.page().locator(':scope > legend', { hasText: new RegExp(`^${escapeRegExp(legend)}(\\s+– optional)?$`) }) })
+    .nth(nth);
+}
 
-  // Back on the service page: the receipt is linked, the draft is gone.
-  await a.goto(BASE, { title: /^Blaue Karte EU beantragen/ });
-  assert.equal(await page.getByRole('link', { name: 'Eingangsbestätigung ansehen' }).count(), 1);
-  await a.goto(`${BASE}/antrag/1`, { status: 404, title: /^Kein Antrag gefunden/ });
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Every link of the error summary leads to an element on this page. */
+async function assertSummaryLinksResolve(page) {
+  const broken = await page.getByRole('alert').locator('a[href^="#"]').evaluateAll((links) =>
+    links.filter((l) => !document.getElementById(decodeURIComponent(l.hash.slice(1)))).map((l) => `${l.textContent} → ${l.hash}`),
+  );
+  assert.deepEqual(broken, [], 'error summary links without a target on the page');
+}
+
+/** The answers on the check page for the question or field `label`. */
+async function answersOn(page, label) {
+  const items = page.locator('.kern-description-list-item').filter({
+    has: page.locator(':scope > dt', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }),
+  });
+  return (await items.locator(':scope > dd').evaluateAll((dds) =>
+    dds.map((dd) => {
+      const copy = dd.cloneNode(true);
+      copy.querySelectorAll('a').forEach((a) => a.remove());
+      return copy.textContent.replace(/\s+/g, ' ').trim();
+    }),
+  ));
+}
+
+describe('applying for the Blaue Karte EU', { timeout: TEST_TIMEOUT }, () => {
+  it('list → start → all pages (errors fixed, repeats, code lists, uploads) → check → change → submit → receipt', async (t) => {
+    const a = await applicant(t);
+    const { page } = a;
+    const form = page.locator('form.ozgo-form');
+    const save = () => page.getByRole('button', { name: 'Speichern und weiter', exact: true });
+
+    await a.goto('/onlinedienste', { title: 'Onlinedienste – ozgo' });
+    await a.click(page.getByRole('link', { name: SERVICE_TITLE }), { title: `${SERVICE_TITLE} – ozgo`, url: new RegExp(`${SERVICE}$`) });
+    await a.click(page.getByRole('button', { name: 'Antrag starten' }), {
+      title: `${PAGES[0]} – ozgo`,
+      url: new RegExp(`${SERVICE}/antrag/1$`),
+    });
+    await a.onStep(1);
+
+    // --- Page 1: bad input first. ---
+    await page.getByLabel('Familienname', { exact: true }).fill('Mustermann');
+    await page.getByLabel('Größe', { exact: true }).fill('abc');
+    await page.getByLabel('Lichtbild', { exact: true }).setInputFiles({ name: 'lichtbild.txt', mimeType: 'text/plain', buffer: TXT });
+    await Promise.all([page.waitForEvent('framenavigated'), save().click()]);
+    await a.onStep(1, { status: 422, error: true }); // axe runs on the error page too
+
+    const summary = page.getByRole('alert');
+    assert.equal(await summary.count(), 1, 'one error summary');
+    assert.equal(await summary.getByRole('heading', { name: 'Es gibt ein Problem' }).count(), 1);
+    const errors = {
+      Vorname: ['f-G00000630-F00000045', /^Bitte geben Sie „Vorname“ an\.$/],
+      Größe: ['f-G00000630-F00001017', /^Größe: Bitte geben Sie eine Zahl ein\b/],
+      Lichtbild: ['f-G00000630-F00001019', /^Lichtbild: Diese Art von Datei ist hier nicht erlaubt\b/],
+    };
+    const links = await summary.getByRole('link').evaluateAll((ls) => ls.map((l) => [l.textContent.trim(), l.getAttribute('href')]));
+    for (const [label, [id, message]] of Object.entries(errors)) {
+      assert.ok(
+        links.some(([text, href]) => message.test(text) && href === `#${id}`),
+        `the summary should link to #${id} with ${message}; it has:\n${links.map((l) => l.join(' → ')).join('\n')}`,
+      );
+      const field = page.getByLabel(label, { exact: true });
+      assert.equal(await field.getAttribute('id'), id);
+      assert.equal(await field.getAttribute('aria-invalid'), 'true', `${label} should be marked invalid`);
+      const error = page.locator(`[id="${id}-error"]`);
+      assert.ok(await error.isVisible(), `${label} should show its error message`);
+      assert.ok((await field.getAttribute('aria-describedby')).split(/\s+/).includes(`${id}-error`), `${label} should be described by its error`);
+    }
+    await assertSummaryLinksResolve(page);
+    assert.match(await page.locator('[id="f-G00000630-F00001017-error"]').innerText(), /Bitte geben Sie eine Zahl ein/);
+    assert.equal(await page.getByLabel('Familienname', { exact: true }).inputValue(), 'Mustermann', 'valid answers are kept');
+    assert.equal(await page.getByLabel('Größe', { exact: true }).inputValue(), 'abc', 'the bad answer is shown again for correction');
+    // The summary's links lead to the fields.
+    await summary.getByRole('link', { name: 'Bitte geben Sie „Vorname“ an.' }).click();
+    assert.equal(new URL(page.url()).hash, '#f-G00000630-F00000045');
+
+    // Fix it; choose from the code lists (a select and radios).
+    await page.getByLabel('Vorname', { exact: true }).fill('Erika');
+    await page.getByLabel('Größe', { exact: true }).fill('1,68');
+    await page.getByLabel('Lichtbild', { exact: true }).setInputFiles({ name: 'lichtbild.png', mimeType: 'image/png', buffer: PNG });
+    await page.getByRole('radio', { name: 'weiblich' }).check();
+    await page.getByLabel('Staatsangehörigkeit', { exact: true }).selectOption({ label: 'Indien' });
+    await fillRequired(page);
+    await a.next(2);
+
+    // --- Page 2: an address in Germany as a street address. ---
+    const street = group(form, 'Straßenanschrift');
+    await fillRequired(page, street);
+    await street.getByRole('textbox', { name: 'Hausnummer – optional', exact: true }).fill('12');
+    await fillRequired(page);
+    await a.next(3);
+
+    // --- Page 3: dates in German format. ---
+    await fillRequired(page);
+    await a.next(4);
+
+    // --- Page 4: the university abroad, with a third address line. ---
+    const abroad = group(form, 'Auslandsanschrift');
+    await abroad.getByLabel('Staat', { exact: true }).selectOption({ label: 'Indien' });
+    await abroad.getByLabel('ZeileAnschrift 1', { exact: true }).fill('Sardar Patel Road');
+    await abroad.getByLabel('ZeileAnschrift 2', { exact: true }).fill('Adyar');
+    await a.click(abroad.getByRole('button', { name: 'ZeileAnschrift hinzufügen' }), { title: `${PAGES[3]} – ozgo` });
+    assert.equal(await abroad.getByLabel(/^ZeileAnschrift \d( – optional)?$/).count(), 3, 'a third address line after "hinzufügen"');
+    assert.equal(await abroad.getByLabel('ZeileAnschrift 2', { exact: true }).inputValue(), 'Adyar', 'saved before adding');
+    assert.equal(await abroad.getByLabel('Staat', { exact: true }).locator('option:checked').innerText(), 'Indien');
+    // Lines beyond the two required ones are optional.
+    await abroad.getByLabel('ZeileAnschrift 3 – optional', { exact: true }).fill('Chennai 600036');
+    await fillRequired(page);
+    await a.next(5);
+
+    // --- Page 5: the employer's contact details, a repeatable group (1:*). ---
+    const contact = group(form, 'Kontaktmöglichkeiten');
+    const entries = contact.locator('fieldset').filter({ has: page.locator(':scope > legend', { hasText: /^Kommunikation \(Juristische Person\) \d/ }) });
+    const entry = (n) => group(contact, `Kommunikation (Juristische Person) ${n}`);
+    const addEntry = () => a.click(contact.getByRole('button', { name: 'Kommunikation (Juristische Person) hinzufügen' }), { title: `${PAGES[4]} – ozgo` });
+    assert.equal(await entries.count(), 1, 'one entry to begin with');
+    // The code list of Kommunikationskanal is missing from the schema: free text.
+    await entry(1).getByLabel('Kommunikationskanal').fill('Telefon');
+    await entry(1).getByLabel('Kommunikationskennung').fill('+49 7071 123456');
+    await addEntry();
+    assert.equal(await entries.count(), 2, 'a second entry after "hinzufügen"');
+    assert.equal(await entry(1).getByLabel('Kommunikationskennung').inputValue(), '+49 7071 123456', 'the first entry was saved');
+    await entry(2).getByLabel('Kommunikationskanal').fill('E-Mail');
+    await entry(2).getByLabel('Kommunikationskennung').fill('personal@muster-software.example');
+    await addEntry();
+    assert.equal(await entries.count(), 3, 'a third entry after "hinzufügen"');
+    await entry(3).getByLabel('Kommunikationskanal').fill('Fax');
+    await a.click(contact.getByRole('button', { name: 'Kommunikation (Juristische Person) 3 entfernen' }), { title: `${PAGES[4]} – ozgo` });
+    assert.equal(await entries.count(), 2, 'two entries after "3 entfernen"');
+    assert.equal(await entry(2).getByLabel('Kommunikationskanal').inputValue(), 'E-Mail', 'the second entry is kept');
+    await fillRequired(page);
+    // Enter in a field saves and goes on (the form's default button); it
+    // does not add an entry (the check page shows exactly two).
+    await Promise.all([page.waitForEvent('framenavigated'), page.getByLabel('Berufliche Tätigkeit', { exact: true }).press('Enter')]);
+    await a.onStep(6);
+
+    // --- Page 6: health insurance: "Ja", then the insurer counts. ---
+    await group(form, 'Besteht Krankenversicherungsschutz für die Bundesrepublik Deutschland?').getByLabel('Ja', { exact: true }).check();
+    await page.getByLabel('Krankenversicherungsträger').fill('AOK Baden-Württemberg');
+    await fillRequired(page);
+    await a.next(7);
+
+    // --- Page 7: a yes/no question of its own. ---
+    await fillRequired(page);
+    await a.next(8);
+
+    // --- Page 8: "Nein" – the state typed below must not count. ---
+    await group(form, 'Haben Sie in einem EU-Mitgliedsstaat einen Antrag auf Anerkennnung als international Schutzsuchender gestellt oder vorübergehenden Schutz beantragt?').getByLabel('Nein', { exact: true }).check();
+    await page.getByLabel('In welchem Staat?').fill('Italien');
+    await fillRequired(page);
+    await a.next(9);
+
+    // --- Pages 9 to 12: yes/no questions. ---
+    for (let step = 9; step <= PAGES.length; step++) {
+      await fillRequired(page);
+      await a.next(step + 1);
+    }
+
+    // --- The check page. ---
+    assert.equal(await page.getByRole('alert').count(), 0, 'no problems left on the check page');
+    assert.match(await page.locator('.kern-preline').innerText(), new RegExp(`^Schritt ${STEPS} von ${STEPS}\\b`));
+    const expectAnswer = async (label, want) => {
+      const got = await answersOn(page, label);
+      const ok = got.some((g) => (want instanceof RegExp ? want.test(g) : g === want));
+      assert.ok(ok, `check page: ${label} should show ${want}, shows ${JSON.stringify(got)}`);
+    };
+    await expectAnswer('Familienname', 'Mustermann');
+    await expectAnswer('Vorname', 'Erika');
+    await expectAnswer('Geschlecht', 'weiblich');
+    await expectAnswer('Staatsangehörigkeit', 'Indien');
+    await expectAnswer('Größe', '1,68');
+    await expectAnswer('Lichtbild', `lichtbild.png (${PNG.length} Byte)`);
+    await expectAnswer('Einreise in das Bundesgebiet am', '01.10.2024');
+    await expectAnswer('Staat', 'Indien');
+    await expectAnswer('ZeileAnschrift 3', 'Chennai 600036');
+    await expectAnswer('Jahresbruttobetrag der Einnahmen', '65.000,00 €');
+    await expectAnswer('Kommunikationskennung', '+49 7071 123456');
+    await expectAnswer('Kommunikationskennung', 'personal@muster-software.example');
+    assert.deepEqual(await answersOn(page, 'Kommunikationskanal'), ['Telefon', 'E-Mail'], 'both entries, the removed one gone');
+    await expectAnswer('Besteht Krankenversicherungsschutz für die Bundesrepublik Deutschland?', 'Ja');
+    await expectAnswer('Krankenversicherungsträger', 'AOK Baden-Württemberg');
+    await expectAnswer('Sind Sie vorbestraft?', 'Nein');
+    assert.deepEqual(await answersOn(page, 'In welchem Staat?'), [], 'details to a question answered "Nein" do not count');
+
+    // Change the first name through its "Ändern" link (named after the
+    // field for screen readers) and come back here.
+    await a.click(page.getByRole('link', { name: 'Ändern Vorname', exact: true }), { title: `${PAGES[0]} – ozgo` });
+    assert.match(page.url(), new RegExp(`${SERVICE}/antrag/1\\?pruefen=1#f-G00000630-F00000045$`));
+    assert.equal(await page.getByLabel('Vorname', { exact: true }).inputValue(), 'Erika');
+    await page.getByLabel('Vorname', { exact: true }).fill('Erika Maria');
+    await a.click(page.getByRole('button', { name: 'Speichern und zur Übersicht', exact: true }), {
+      title: `${CHECK_TITLE} – ozgo`,
+      url: new RegExp(`${SERVICE}/antrag/pruefen(#.*)?$`),
+    });
+    await expectAnswer('Vorname', 'Erika Maria');
+
+    // --- Submit. ---
+    await a.click(page.getByRole('button', { name: 'Antrag verbindlich absenden' }), {
+      title: `${RECEIPT_TITLE} – ozgo`,
+      url: new RegExp(`${SERVICE}/antrag/eingang$`),
+    });
+    assert.equal(await page.locator('h1').innerText(), RECEIPT_TITLE);
+    const receipt = await page.locator('main').innerText();
+    assert.match(receipt, /Ihre Vorgangsnummer:\s*\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b/, 'the receipt names the Vorgangsnummer');
+    assert.match(receipt, /Eingegangen am \d{2}\.\d{2}\.\d{4}, \d{2}:\d{2} Uhr/);
+    assert.ok(receipt.includes('Erika Maria'), 'the receipt repeats the answers, as changed');
+    // The service page links to the receipt; the draft is gone.
+    await a.goto(SERVICE, { title: `${SERVICE_TITLE} – ozgo` });
+    assert.equal(await page.getByRole('link', { name: 'Eingangsbestätigung ansehen' }).count(), 1);
+    await a.goto(`${SERVICE}/antrag/1`, { title: 'Kein Antrag gefunden – ozgo', status: 404 });
+  });
 });
 
-it('adds a repeat entry without JavaScript', { timeout: TEST_TIMEOUT }, async (t) => {
-  const a = await applicant(t, { javaScriptEnabled: false });
-  const { page } = a;
-  await a.goto(BASE, { title: /^Blaue Karte EU beantragen/ });
-  await a.click(page.getByRole('button', { name: 'Antrag starten' }), { title: /^Persönliche Angaben/ });
-  await a.goto(`${BASE}/antrag/5`, { title: /^Angaben zur Arbeitsstelle/ });
-  assert.equal(await page.getByLabel('ZeileAnschrift 1').count(), 1);
-  await page.getByLabel('ZeileAnschrift 1').fill('10 Downing Street');
-  await a.click(page.getByRole('button', { name: 'ZeileAnschrift hinzufügen' }), { title: /^Angaben zur Arbeitsstelle/ });
-  assert.equal(await page.getByLabel(/^ZeileAnschrift \d/).count(), 3);
-  assert.equal(await page.getByLabel('ZeileAnschrift 1').inputValue(), '10 Downing Street');
-  // Pressing Enter in a field saves and goes on (the default button), it does not add entries.
-  await page.getByLabel('Berufliche Tätigkeit').fill('Ingenieurin');
-  await Promise.all([page.waitForEvent('framenavigated'), page.getByLabel('Berufliche Tätigkeit').press('Enter')]);
-  await a.arrive({ status: 422, title: /^Fehler: Angaben zur Arbeitsstelle/ });
-  assert.equal(await page.getByLabel(/^ZeileAnschrift \d/).count(), 3);
+describe('without JavaScript', { timeout: TEST_TIMEOUT }, () => {
+  it('adds and removes a repeated entry with full page loads', async (t) => {
+    const a = await applicant(t, { javaScriptEnabled: false });
+    const { page } = a;
+    await a.goto(SERVICE, { title: `${SERVICE_TITLE} – ozgo` });
+    await a.click(page.getByRole('button', { name: 'Antrag starten' }), { title: `${PAGES[0]} – ozgo` });
+    await a.goto(`${SERVICE}/antrag/5`, { title: `${PAGES[4]} – ozgo` });
+
+    const contact = group(page.locator('form.ozgo-form'), 'Kontaktmöglichkeiten');
+    const kanal = contact.getByLabel('Kommunikationskanal');
+    await kanal.first().fill('Telefon');
+    await a.click(contact.getByRole('button', { name: 'Kommunikation (Juristische Person) hinzufügen' }), { title: `${PAGES[4]} – ozgo` });
+    assert.match(page.url(), /#f-G00000642-G00000132-G00000016-G00000015-1$/, 'back at the new entry');
+    assert.equal(await kanal.count(), 2);
+    assert.equal(await kanal.first().inputValue(), 'Telefon');
+    await a.click(contact.getByRole('button', { name: 'Kommunikation (Juristische Person) 2 entfernen' }), { title: `${PAGES[4]} – ozgo` });
+    assert.equal(await kanal.count(), 1);
+    assert.equal(await kanal.first().inputValue(), 'Telefon');
+  });
+});
+
+describe('the Mutterschutz service', { timeout: TEST_TIMEOUT }, () => {
+  it('shows its first page and the errors of an empty submission', async (t) => {
+    const a = await applicant(t);
+    const { page } = a;
+    const title = 'Beschäftigung einer schwangeren oder stillenden Frau mitteilen';
+    const first = 'Informationen zum Arbeitgeber / zur Arbeitgeberin';
+    await a.goto('/onlinedienste/mutterschutz-benachrichtigung', { title: `${title} – ozgo` });
+    await a.click(page.getByRole('button', { name: 'Antrag starten' }), {
+      title: `${first} – ozgo`,
+      url: /\/onlinedienste\/mutterschutz-benachrichtigung\/antrag\/1$/,
+    });
+    assert.match(await page.locator('.kern-preline').innerText(), /^Schritt 1 von \d+\b/);
+    await a.click(page.getByRole('button', { name: 'Speichern und weiter', exact: true }), { title: `Fehler: ${first} – ozgo`, status: 422 });
+    const summary = page.getByRole('alert');
+    assert.equal(await summary.getByRole('heading', { name: 'Es gibt ein Problem' }).count(), 1);
+    await assertSummaryLinksResolve(page);
+    assert.ok(
+      (await summary.getByRole('link').allInnerTexts()).includes('Bitte geben Sie „Eingetragener Name“ an.'),
+      'the summary names the missing "Eingetragener Name"',
+    );
+    assert.equal(await page.getByLabel('Eingetragener Name', { exact: true }).getAttribute('aria-invalid'), 'true');
+  });
 });

@@ -362,3 +362,18 @@ func TestAddRemove(t *testing.T) {
 		t.Error("apply took a field from another page")
 	}
 }
+
+func TestInvalidAnswerOneError(t *testing.T) {
+	m := loadModel(t, s121)
+	s := NewState()
+	s.Values["G00000630.F00001017"] = "abc"
+	n := 0
+	for _, e := range m.Evaluate(s).Errors {
+		if e.Path == "G00000630.F00001017" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d errors for one bad answer, want 1", n)
+	}
+}

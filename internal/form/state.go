@@ -437,8 +437,9 @@ func (ev *evaluator) occurrence(n *Node, ipath string, required bool) (any, bool
 		}
 		return ev.group(n, ipath), true
 	}
+	before := len(ev.res.Errors)
 	v := ev.field(n, ipath)
-	if v == nil && required {
+	if v == nil && required && len(ev.res.Errors) == before {
 		ev.errorf(n, ipath, requiredKey(n), n.Title())
 	}
 	return v, v != nil
