@@ -28,8 +28,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
-import { checkA11y, launchBrowser, watchPage } from '../lib/browser.js';
+import { launchBrowser } from '../lib/browser.js';
 import { printOutputOnFailure, startServer } from '../lib/server.js';
+import { visitor as newVisitor } from '../lib/visitor.js';
 
 const TEST_TIMEOUT = 180_000;
 
@@ -112,70 +113,13 @@ after(async () => {
 afterEach((t) => printOutputOnFailure(t, server));
 
 /**
- * An applicant with a fresh browser context (so a fresh draft cookie).
- * `arrive` checks the page the browser is on now; every navigation is
- * followed by it. Without JavaScript axe runs in a twin context with the
- * same cookies (the pages have no scripts, so both see the same document);
- * that only works for pages reached by GET.
+ * An applicant: a visitor (lib/visitor.js) with a fresh browser context, so
+ * a fresh draft cookie, that also knows the steps of the form.
  */
 async function applicant(t, contextOptions = {}) {
-  const context = await browser.newContext({ locale: 'de-DE', ...contextOptions });
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const watch = watchPage(page);
-  let twin = null;
-  let twinWatch = null;
-  if (contextOptions.javaScriptEnabled === false) {
-    const twinContext = await browser.newContext({ locale: 'de-DE' });
-    t.after(() => twinContext.close());
-    twin = await twinContext.newPage();
-    twinWatch = watchPage(twin);
-  }
-  const a11y = async () => {
-    if (!twin) return checkA11y(page);
-    await twin.context().clearCookies();
-    await twin.context().addCookies(await context.cookies());
-    // Leave first: going to the same address with another #fragment would
-    // not load the page again.
-    await twin.goto('about:blank');
-    await twin.goto(page.url(), { waitUntil: 'load' });
-    assert.equal(await twin.content(), await page.content(), `${page.url()} differs with JavaScript`);
-    await checkA11y(twin);
-    twinWatch.assertClean(`loading problems on ${page.url()} (with JavaScript)`);
-  };
-  let status = null;
-  page.on('response', (r) => {
-    const req = r.request();
-    if (req.isNavigationRequest() && req.frame() === page.mainFrame() && (r.status() < 300 || r.status() >= 400)) {
-      status = r.status();
-    }
-  });
-  const a = {
-    page,
-    async goto(path, expect) {
-      await page.goto(new URL(path, server.url).href);
-      return a.arrive(expect);
-    },
-    /** Checks the current page: status, title, one <h1>, axe, no loading problems. */
-    async arrive({ title, status: want = 200, url }) {
-      await page.waitForLoadState('load');
-      if (status !== want) {
-        const problems = await page.getByRole('alert').allInnerTexts().catch(() => []);
-        assert.fail(`${page.url()} answered ${status}, want ${want}${problems.length ? `:\n${problems.join('\n')}` : ''}`);
-      }
-      if (url) assert.match(page.url(), url, `URL ${page.url()} should match ${url}`);
-      assert.equal(await page.title(), title, `title of ${page.url()}`);
-      assert.equal(await page.locator('h1').count(), 1, `${page.url()} should have exactly one <h1>`);
-      assert.equal(await page.locator('main#main').count(), 1, `${page.url()} has no <main id="main">`);
-      await a11y();
-      watch.assertClean(`loading problems on ${page.url()}`);
-      return page;
-    },
-    /** Clicks and waits for the next page. */
-    async click(locator, expect) {
-      await Promise.all([page.waitForEvent('framenavigated'), locator.click()]);
-      return a.arrive(expect);
-    },
+  const a = await newVisitor(t, browser, server.url, contextOptions, { waitUntil: 'load' });
+  const { page } = a;
+  Object.assign(a, {
     /** Checks that the browser is on form page `step` (1-based). */
     async onStep(step, { status = 200, error = false } = {}) {
       const heading = PAGES[step - 1];
@@ -190,7 +134,7 @@ async function applicant(t, contextOptions = {}) {
       if (step > PAGES.length) return a.arrive({ title: `${CHECK_TITLE} – ozgo`, url: new RegExp(`${SERVICE}/antrag/pruefen$`) });
       return a.onStep(step);
     },
-  };
+  });
   return a;
 }
 

@@ -9,8 +9,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
-import { checkA11y, launchBrowser, watchPage } from '../lib/browser.js';
+import { launchBrowser } from '../lib/browser.js';
 import { printOutputOnFailure, startServer } from '../lib/server.js';
+import { visitor as newVisitor } from '../lib/visitor.js';
 
 const TEST_TIMEOUT = 180_000;
 
@@ -40,68 +41,9 @@ after(async () => {
 
 afterEach((t) => printOutputOnFailure(t, server));
 
-/**
- * A visitor with a fresh browser context. `arrive` checks the page the
- * browser is on now; every navigation should be followed by it.
- */
-async function visitor(t, contextOptions = {}) {
-  const context = await browser.newContext({ locale: 'de-DE', ...contextOptions });
-  t.after(() => context.close());
-  const page = await context.newPage();
-  const watch = watchPage(page);
-  // axe runs inside the page and needs JavaScript there. Without it, the
-  // same address is checked in a twin context with JavaScript and the same
-  // cookies: the pages have no scripts, so both see the same document.
-  let twin = null;
-  let twinWatch = null;
-  if (contextOptions.javaScriptEnabled === false) {
-    const twinContext = await browser.newContext({ locale: 'de-DE' });
-    t.after(() => twinContext.close());
-    twin = await twinContext.newPage();
-    twinWatch = watchPage(twin);
-  }
-  const a11y = async () => {
-    if (!twin) return checkA11y(page);
-    await twin.context().clearCookies();
-    await twin.context().addCookies(await context.cookies());
-    await twin.goto(page.url(), { waitUntil: 'networkidle' });
-    assert.equal(await twin.content(), await page.content(), `${page.url()} differs with JavaScript`);
-    await checkA11y(twin);
-    twinWatch.assertClean(`loading problems on ${page.url()} (with JavaScript)`);
-  };
-  let status = null;
-  page.on('response', (r) => {
-    const req = r.request();
-    if (req.isNavigationRequest() && req.frame() === page.mainFrame() && (r.status() < 300 || r.status() >= 400)) {
-      status = r.status();
-    }
-  });
-  const v = {
-    context,
-    page,
-    async goto(path, expect) {
-      await page.goto(new URL(path, server.url).href);
-      return v.arrive(expect);
-    },
-    /** Checks the current page: status, title, one <h1>, axe, no problems. */
-    async arrive({ title, status: want = 200, url }) {
-      await page.waitForLoadState('networkidle');
-      if (url) assert.match(page.url(), url, `URL ${page.url()} should match ${url}`);
-      assert.equal(status, want, `${page.url()} answered ${status}, want ${want}`);
-      assert.equal(await page.title(), title, `title of ${page.url()}`);
-      assert.equal(await page.locator('h1').count(), 1, `${page.url()} should have exactly one <h1>`);
-      assert.equal(await page.locator('main#main').count(), 1, `${page.url()} has no <main id="main">`);
-      await a11y();
-      watch.assertClean(`loading problems on ${page.url()}`);
-      return page;
-    },
-    /** Clicks and waits for the next page. */
-    async click(locator, expect) {
-      await Promise.all([page.waitForEvent('framenavigated'), locator.click()]);
-      return v.arrive(expect);
-    },
-  };
-  return v;
+/** A visitor with a fresh browser context (see lib/visitor.js). */
+function visitor(t, contextOptions = {}) {
+  return newVisitor(t, browser, server.url, contextOptions);
 }
 
 /** Searches from the form on the current page. */

@@ -202,8 +202,9 @@ func ParseTime(s string) (string, error) {
 	return out, nil
 }
 
-// berlin is the zone of date-times typed without an offset.
-var berlin = func() *time.Location {
+// Berlin is the zone of date-times typed without an offset and the one
+// times are shown in.
+var Berlin = func() *time.Location {
 	l, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		panic(err) // embedded via time/tzdata
@@ -237,7 +238,7 @@ func ParseDateTime(s string) (string, error) {
 	if err != nil {
 		return "", ErrNotDateTime
 	}
-	t, err := time.ParseInLocation("2006-01-02 15:04:05", d+" "+tm, berlin)
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", d+" "+tm, Berlin)
 	if err != nil {
 		return "", ErrNotDateTime
 	}

@@ -75,11 +75,11 @@ func (a *Antraege) Upload(ctx context.Context, m *form.Model, dr *form.Draft, ip
 	}
 	mt := Sniff(head)
 	if !accepts(types, mt) {
-		return errs.FieldError(ipath, "form.error.file_type", typeNames(types))
+		return errs.FieldError(ipath, "form.error.file_type", TypeNames(types))
 	}
 	info, err := a.Blobs.Put(ctx, br, limit)
 	if errors.Is(err, blob.ErrTooLarge) {
-		return errs.FieldError(ipath, "form.error.file_size", humanSize(limit))
+		return errs.FieldError(ipath, "form.error.file_size", HumanSize(limit))
 	}
 	if err != nil {
 		return fmt.Errorf("antrag: store upload: %w", err)
@@ -140,7 +140,8 @@ func accepts(types []string, mt string) bool {
 	return false
 }
 
-func typeNames(types []string) string {
+// TypeNames names media types the way people know them ("PDF, JPEG").
+func TypeNames(types []string) string {
 	names := map[string]string{"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF", "image/webp": "WebP", "application/xml": "XML", "text/plain": "Text"}
 	var out []string
 	for _, t := range types {
@@ -153,8 +154,8 @@ func typeNames(types []string) string {
 	return strings.Join(out, ", ")
 }
 
-// humanSize writes a byte count the German way: "10 MB", "500 KB".
-func humanSize(n int64) string {
+// HumanSize writes a byte count the German way: "10 MB", "500 KB".
+func HumanSize(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return strconv.FormatInt(n>>20, 10) + " MB"
@@ -165,9 +166,6 @@ func humanSize(n int64) string {
 	}
 	return strconv.FormatInt(n, 10) + " Byte"
 }
-
-// HumanSize is humanSize for the pages.
-func HumanSize(n int64) string { return humanSize(n) }
 
 // CleanFilename keeps the base name of an uploaded file without control
 // characters, at most 120 characters, with an extension matching its type.

@@ -131,7 +131,7 @@ func (u *UI) onlinedienst(w http.ResponseWriter, r *http.Request) {
 		case "d":
 			if dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret); err == nil && dr.Service == svc.Slug {
 				d.Resume = pageURL(svc.Slug, resumePage(m, dr.State))
-				d.Expires = dr.Expires.In(berlin).Format("02.01.2006")
+				d.Expires = dr.Expires.In(form.Berlin).Format("02.01.2006")
 			}
 		case "s":
 			if s, err := u.Antraege.Drafts.LoadSubmission(r.Context(), ref.ID, ref.Secret); err == nil && s.Service == svc.Slug {
@@ -208,6 +208,32 @@ func (u *UI) noDraft(w http.ResponseWriter, r *http.Request, svc *onlinedienst.S
 	u.Render(w, r, http.StatusNotFound, "antrag_fehlt", Page{Title: u.t("antrag.missing.title"), Section: "onlinedienste", Data: d})
 }
 
+// serviceDraft loads the online service of the request, its model and this
+// browser's draft for it.
+func (u *UI) serviceDraft(w http.ResponseWriter, r *http.Request) (*onlinedienst.Service, *form.Model, *form.Draft, bool) {
+	svc, m, ok := u.service(w, r)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	dr, ok := u.draft(w, r, svc)
+	return svc, m, dr, ok
+}
+
+// pageDraft is serviceDraft for a form page: it also reads the page number.
+func (u *UI) pageDraft(w http.ResponseWriter, r *http.Request) (*onlinedienst.Service, *form.Model, *form.Draft, int, bool) {
+	svc, m, ok := u.service(w, r)
+	if !ok {
+		return nil, nil, nil, 0, false
+	}
+	page, ok := parsePage(m, r.PathValue("seite"))
+	if !ok {
+		u.NotFound(w, r)
+		return nil, nil, nil, 0, false
+	}
+	dr, ok := u.draft(w, r, svc)
+	return svc, m, dr, page, ok
+}
+
 func parsePage(m *form.Model, s string) (int, bool) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > len(m.Pages) || strconv.Itoa(n) != s {
@@ -218,16 +244,7 @@ func parsePage(m *form.Model, s string) (int, bool) {
 
 // antragSeite is GET /onlinedienste/{slug}/antrag/{seite}.
 func (u *UI) antragSeite(w http.ResponseWriter, r *http.Request) {
-	svc, m, ok := u.service(w, r)
-	if !ok {
-		return
-	}
-	page, ok := parsePage(m, r.PathValue("seite"))
-	if !ok {
-		u.NotFound(w, r)
-		return
-	}
-	dr, ok := u.draft(w, r, svc)
+	svc, m, dr, page, ok := u.pageDraft(w, r)
 	if !ok {
 		return
 	}
@@ -237,16 +254,7 @@ func (u *UI) antragSeite(w http.ResponseWriter, r *http.Request) {
 // antragSeiteSpeichern is POST /onlinedienste/{slug}/antrag/{seite}: save
 // the page's answers and uploads, then act on the button pressed.
 func (u *UI) antragSeiteSpeichern(w http.ResponseWriter, r *http.Request) {
-	svc, m, ok := u.service(w, r)
-	if !ok {
-		return
-	}
-	page, ok := parsePage(m, r.PathValue("seite"))
-	if !ok {
-		u.NotFound(w, r)
-		return
-	}
-	dr, ok := u.draft(w, r, svc)
+	svc, m, dr, page, ok := u.pageDraft(w, r)
 	if !ok {
 		return
 	}
@@ -397,11 +405,7 @@ type answerPage struct {
 
 // antragPruefen is GET /onlinedienste/{slug}/antrag/pruefen.
 func (u *UI) antragPruefen(w http.ResponseWriter, r *http.Request) {
-	svc, m, ok := u.service(w, r)
-	if !ok {
-		return
-	}
-	dr, ok := u.draft(w, r, svc)
+	svc, m, dr, ok := u.serviceDraft(w, r)
 	if !ok {
 		return
 	}
@@ -431,11 +435,7 @@ func (u *UI) renderCheck(w http.ResponseWriter, r *http.Request, status int, svc
 
 // antragAbsenden is POST /onlinedienste/{slug}/antrag/absenden.
 func (u *UI) antragAbsenden(w http.ResponseWriter, r *http.Request) {
-	svc, m, ok := u.service(w, r)
-	if !ok {
-		return
-	}
-	dr, ok := u.draft(w, r, svc)
+	svc, m, dr, ok := u.serviceDraft(w, r)
 	if !ok {
 		return
 	}
@@ -482,7 +482,7 @@ func (u *UI) antragEingang(w http.ResponseWriter, r *http.Request) {
 		u.RenderError(w, r, err)
 		return
 	}
-	d := receiptData{Service: svc, Reference: sub.Reference, Submitted: sub.Submitted.In(berlin).Format("02.01.2006, 15:04"), Files: sub.Attachments}
+	d := receiptData{Service: svc, Reference: sub.Reference, Submitted: sub.Submitted.In(form.Berlin).Format("02.01.2006, 15:04"), Files: sub.Attachments}
 	for i, p := range m.Pages {
 		d.Pages = append(d.Pages, answerPage{Title: u.pageTitle(m, i, p), Rows: u.answerRows(m, data, i, svc.Slug, false)})
 	}

@@ -18,14 +18,6 @@ import (
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 )
 
-var berlin = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return time.UTC
-	}
-	return l
-}()
-
 // maxRadios is the longest code list shown as radio buttons; longer ones
 // get a select.
 const maxRadios = 8
@@ -243,7 +235,7 @@ func (b *viewBuilder) field(n *form.Node, ipath string, optional bool) *viewNode
 		}
 		limit, types := b.u.Antraege.Limits(n)
 		v.Accept = strings.Join(types, ",")
-		v.FileHint = b.t("antrag.file.limits", typeList(types), onlinedienst.HumanSize(limit))
+		v.FileHint = b.t("antrag.file.limits", onlinedienst.TypeNames(types), onlinedienst.HumanSize(limit))
 	case len(n.Options) > 0 && len(n.Options) <= maxRadios:
 		v.Control = "radio"
 		for i, o := range n.Options {
@@ -328,19 +320,6 @@ func (b *viewBuilder) ruleHints(n *form.Node) []string {
 		}
 	}
 	return out
-}
-
-func typeList(types []string) string {
-	names := map[string]string{"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
-	out := make([]string, len(types))
-	for i, t := range types {
-		if n, ok := names[t]; ok {
-			out[i] = n
-		} else {
-			out[i] = t
-		}
-	}
-	return strings.Join(out, ", ")
 }
 
 // autocomplete names the input purpose (WCAG 1.3.5) of common personal
@@ -476,7 +455,7 @@ func (u *UI) formatAnswer(n *form.Node, v any) string {
 			return strings.TrimSuffix(x, ":00") + " Uhr"
 		case "datetime":
 			if t, err := time.Parse(time.RFC3339, x); err == nil {
-				return t.In(berlin).Format("02.01.2006, 15:04") + " Uhr"
+				return t.In(form.Berlin).Format("02.01.2006, 15:04") + " Uhr"
 			}
 		}
 		return x
