@@ -27,6 +27,7 @@ import (
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/web"
@@ -44,6 +45,10 @@ type App struct {
 	I18n     *i18n.Catalog
 	Catalog  *catalog.Service
 	Antraege *onlinedienst.Antraege
+	Identity *identity.Service
+	// Login configures the login pages: the external identity providers
+	// for citizens. Set by SetupLogin (or by tests).
+	Login    *web.Identity
 	Registry *prometheus.Registry
 	Draining *httpx.Draining
 }
@@ -79,6 +84,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	a.Audit = audit.New(db, keys)
 	a.Catalog = catalog.NewService(catalog.NewStore(db))
+	a.Identity = identity.NewService(db, keys, a.Audit)
 	if err := a.checkKeys(ctx); err != nil {
 		return nil, err
 	}
@@ -174,19 +180,26 @@ func (a *App) Handler() (http.Handler, error) {
 	})
 	ui.Catalog = a.Catalog
 	ui.Antraege = a.Antraege
+	ui.Identity = a.Login
+	if ui.Identity == nil {
+		ui.Identity = &web.Identity{Service: a.Identity}
+	}
 	rt := httpx.NewRouter(notFound, methodNotAllowed)
 	a.registerOps(rt)
 	ui.Register(rt)
 	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n}).Register(rt)
 
 	metrics := httpx.NewMetrics(a.Registry)
-	return httpx.Chain(metrics.InFlight(rt), httpx.Options{
+	return httpx.Chain(metrics.InFlight(ui.WithSession(rt)), httpx.Options{
 		Log:            a.Log,
 		Metrics:        metrics,
 		WriteError:     writeError,
 		FrameAncestors: a.Cfg.FrameAncestors,
 		HSTS:           a.Cfg.HTTPS(),
 		TrustedOrigins: a.Cfg.TrustedOrigins,
+		// The IdP posts its SAML response cross-site; the response is
+		// signed and bound to a pending request and the browser.
+		CrossSiteRoutes: []string{"POST /saml/acs"},
 	})
 }
 
@@ -250,6 +263,9 @@ func (a *App) RunJanitor(ctx context.Context) {
 }
 
 func (a *App) expireDrafts(ctx context.Context) {
+	if err := a.Identity.Purge(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("purging expired sessions failed", "err", err)
+	}
 	for {
 		n, blobs, err := a.Antraege.Drafts.Expire(ctx)
 		for _, id := range blobs {

@@ -42,6 +42,8 @@ Usage:
   ozgo migrate [--data DIR] [--database-url postgres://…]
   ozgo import catalog FILE.json | regions FILE.csv [--data DIR] [--database-url …]
   ozgo audit verify [--data DIR] [--database-url postgres://…]
+  ozgo user create --email ADDRESS --role ROLE [--tenant ID] [--totp] [--data DIR]
+  ozgo tenant create --id ID --name NAME [--ars ARS] [--data DIR]
   ozgo fim inspect|jsonschema|validate FILE … [--codelists DIR]
   ozgo version
 
@@ -68,6 +70,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runImport(ctx, rest, stdout, stderr)
 	case "fim":
 		err = runFim(ctx, rest, stdout, stderr)
+	case "user":
+		err = runUser(ctx, rest, stdout, stderr)
+	case "tenant":
+		err = runTenant(ctx, rest, stdout, stderr)
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprint(stderr, "usage: ozgo audit verify [--data DIR] [--database-url URL]\n")
@@ -179,6 +185,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 			}
 			bars[step].update(done, total)
 		}); err != nil {
+			return err
+		}
+		if loaded.Logins, err = demo.LoadIdentity(ctx, a.Identity); err != nil {
 			return err
 		}
 	}

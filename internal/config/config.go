@@ -43,6 +43,24 @@ type Config struct {
 	DraftTTL time.Duration
 	// MaxUpload caps each uploaded file in bytes.
 	MaxUpload int64
+
+	// SAMLIdPMetadata is the citizen identity provider's SAML metadata:
+	// an https URL or a file. Empty: no SAML login.
+	SAMLIdPMetadata string
+	// SAMLLabel names the SAML login on the login page ("BundID").
+	SAMLLabel string
+	// OIDCIssuer, OIDCClientID and OIDCClientSecret (environment only)
+	// configure an OpenID Connect provider for citizens. Empty issuer: none.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCLabel        string
+	// AllowTestIdP lets ozgo trust the development IdP (ozgo devidp). It is
+	// refused otherwise, so a production setup cannot point at it by
+	// accident. ozgo demo sets it for its built-in devidp.
+	AllowTestIdP bool
+	// DevIdPAddr is where ozgo demo runs its built-in development IdP.
+	DevIdPAddr string
 }
 
 // Defaults used by `ozgo serve`.
@@ -78,6 +96,14 @@ func (c *Config) RegisterServer(fs *flag.FlagSet, defaultDataDir string) {
 	})
 	fs.DurationVar(&c.DraftTTL, "draft-ttl", envDuration("OZGO_DRAFT_TTL", 30*24*time.Hour), "how long an unfinished application is kept after its last change (OZGO_DRAFT_TTL)")
 	fs.Int64Var(&c.MaxUpload, "max-upload", envInt("OZGO_MAX_UPLOAD", 10<<20), "largest file an applicant may upload, in bytes (OZGO_MAX_UPLOAD)")
+	fs.StringVar(&c.SAMLIdPMetadata, "saml-idp-metadata", env("OZGO_SAML_IDP_METADATA", ""), "SAML metadata of the citizens' identity provider: https URL or file (OZGO_SAML_IDP_METADATA)")
+	fs.StringVar(&c.SAMLLabel, "saml-label", env("OZGO_SAML_LABEL", "BundID"), "name of the SAML login on the login page (OZGO_SAML_LABEL)")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env("OZGO_OIDC_ISSUER", ""), "OpenID Connect issuer URL for citizen login (OZGO_OIDC_ISSUER)")
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", env("OZGO_OIDC_CLIENT_ID", "ozgo"), "OpenID Connect client id (OZGO_OIDC_CLIENT_ID; the secret comes from OZGO_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&c.OIDCLabel, "oidc-label", env("OZGO_OIDC_LABEL", "Servicekonto"), "name of the OpenID Connect login on the login page (OZGO_OIDC_LABEL)")
+	fs.BoolVar(&c.AllowTestIdP, "allow-test-idp", env("OZGO_ALLOW_TEST_IDP", "") == "1", "trust the development identity provider (ozgo devidp); never in production (OZGO_ALLOW_TEST_IDP=1)")
+	fs.StringVar(&c.DevIdPAddr, "devidp-addr", env("OZGO_DEVIDP_ADDR", "127.0.0.1:8081"), "ozgo demo only: address of the built-in development identity provider (OZGO_DEVIDP_ADDR)")
+	c.OIDCClientSecret = Getenv("OZGO_OIDC_CLIENT_SECRET")
 	if v := Getenv("OZGO_TRUSTED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {

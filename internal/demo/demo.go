@@ -14,14 +14,16 @@ import (
 
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/catalog"
+	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/fim"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/store"
 )
 
 // DataSet names the demo data version; bump it when the demo content changes
 // so existing demo directories get the additions.
-const DataSet = "2026-11-forms"
+const DataSet = "2026-11-identity"
 
 const settingKey = "demo.dataset"
 
@@ -197,6 +199,12 @@ var OnlineServices = []onlinedienst.Service{
 		FormID: "S00000121", FormVersion: "1.0", Active: true,
 	},
 	{
+		Slug: "blaue-karte-eu-verlaengern", Title: "Blaue Karte EU verlängern (mit Online-Ausweis)", LeiKa: "99010014001001",
+		Summary: "Verlängerung einer Blauen Karte EU. Dieser Demo-Onlinedienst verlangt eine Anmeldung mit dem Vertrauensniveau „hoch“ " +
+			"(Online-Ausweisfunktion); Formular aus dem FIM-Stammdatenschema S00000121.",
+		FormID: "S00000121", FormVersion: "1.0", Active: true, MinTrustLevel: identity.Hoch,
+	},
+	{
 		Slug: "mutterschutz-benachrichtigung", Title: "Beschäftigung einer schwangeren oder stillenden Frau mitteilen", LeiKa: "99006028000000",
 		Summary: "Benachrichtigung der Aufsichtsbehörde durch den Arbeitgeber nach dem Mutterschutzgesetz. " +
 			"Demo-Onlinedienst aus dem FIM-Stammdatenschema S00000094.",
@@ -245,4 +253,36 @@ func LoadOnlineServices(ctx context.Context, tx *store.Tx) error {
 		}
 	}
 	return nil
+}
+
+// DemoTenant is the demo's tenant: the Universitätsstadt Tübingen.
+const DemoTenant = "tuebingen"
+
+// demoStaff are the demo's staff accounts. Their passwords are public:
+// they exist only in demo data directories.
+var demoStaff = []struct {
+	Email, Name, Password, Note string
+	Roles                       []identity.Role
+	Tenant                      string
+}{
+	{"betrieb@ozgo.example", "Plattformbetrieb (Demo)", "demo-betrieb-2026", "Plattformbetrieb", []identity.Role{identity.RoleOperator}, ""},
+	{"verwaltung@tuebingen.example", "Mandantenverwaltung Tübingen (Demo)", "demo-verwaltung-2026", "Verwaltung des Mandanten Tübingen", []identity.Role{identity.RoleTenantAdmin}, DemoTenant},
+	{"sachbearbeitung@tuebingen.example", "Sachbearbeitung Tübingen (Demo)", "demo-sachbearbeitung-2026", "Sachbearbeitung Tübingen", []identity.Role{identity.RoleClerk}, DemoTenant},
+}
+
+// LoadIdentity makes sure the demo tenant and staff accounts exist and
+// returns the logins to print. Existing accounts are left as they are.
+func LoadIdentity(ctx context.Context, ids *identity.Service) ([]Login, error) {
+	if err := ids.CreateTenant(ctx, audit.System, DemoTenant, "Universitätsstadt Tübingen (Demo)", DemoGemeinde); err != nil {
+		return nil, fmt.Errorf("demo: tenant: %w", err)
+	}
+	var out []Login
+	for _, s := range demoStaff {
+		_, err := ids.CreateStaff(ctx, audit.System, identity.NewStaff{Email: s.Email, Name: s.Name, TenantID: s.Tenant, Roles: s.Roles, Password: s.Password})
+		if err != nil && !errs.Is(err, errs.Conflict) {
+			return nil, fmt.Errorf("demo: staff %s: %w", s.Email, err)
+		}
+		out = append(out, Login{Role: s.Note, User: s.Email, Password: s.Password, Note: "/mitarbeiter/anmelden"})
+	}
+	return out, nil
 }

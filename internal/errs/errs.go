@@ -22,8 +22,10 @@ const (
 	Forbidden    Code = "forbidden"    // authenticated, but not allowed
 	Unauthorized Code = "unauthorized" // not authenticated (or not at the required trust level)
 	TooLarge     Code = "too_large"    // the input exceeds a size limit
-	Unavailable  Code = "unavailable"  // a dependency is down; retrying later may help
-	Internal     Code = "internal"     // a bug or an unexpected failure; details only in the log
+	// TooManyRequests: the caller is throttled; the message says how long to wait.
+	TooManyRequests Code = "too_many_requests"
+	Unavailable     Code = "unavailable" // a dependency is down; retrying later may help
+	Internal        Code = "internal"    // a bug or an unexpected failure; details only in the log
 )
 
 // Error is an application error. Message is safe to show to the user: a key

@@ -37,6 +37,7 @@ func parseStoredTime(s string) time.Time {
 // Draft is an application in progress.
 type Draft struct {
 	ID          string
+	Owner       string // party the draft belongs to; "" if anonymous
 	Service     string
 	FormID      string
 	FormVersion string
@@ -94,21 +95,22 @@ func TokenMatches(secret, hash string) bool {
 func draftAD(id string) []byte { return []byte("ozgo draft v1 " + id) }
 
 // Create starts a new draft and returns it with the secret the applicant
-// must present from now on.
-func (d *Drafts) Create(ctx context.Context, service, formID, formVersion string) (*Draft, string, error) {
+// must present from now on. owner is the party the draft belongs to
+// ("person:<id>", "organisation:<id>"), or "" for an anonymous applicant.
+func (d *Drafts) Create(ctx context.Context, owner, service, formID, formVersion string) (*Draft, string, error) {
 	id, secret, err := NewToken()
 	if err != nil {
 		return nil, "", err
 	}
 	now := d.Now().UTC()
-	dr := &Draft{ID: id, Service: service, FormID: formID, FormVersion: formVersion, State: NewState(),
+	dr := &Draft{ID: id, Owner: owner, Service: service, FormID: formID, FormVersion: formVersion, State: NewState(),
 		Created: now, Updated: now, Expires: now.Add(d.TTL), tokenHash: HashToken(secret)}
 	sealed, err := d.seal(dr)
 	if err != nil {
 		return nil, "", err
 	}
-	_, err = d.db.ExecContext(ctx, `INSERT INTO form_drafts (id, token_hash, service, form_id, form_version, state, created_at, updated_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, dr.tokenHash, service, formID, formVersion, sealed,
+	_, err = d.db.ExecContext(ctx, `INSERT INTO form_drafts (id, token_hash, owner, service, form_id, form_version, state, created_at, updated_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, dr.tokenHash, owner, service, formID, formVersion, sealed,
 		FormatTime(now), FormatTime(now), FormatTime(dr.Expires))
 	if err != nil {
 		return nil, "", fmt.Errorf("form: create draft: %w", err)
@@ -137,8 +139,8 @@ func (d *Drafts) load(ctx context.Context, q store.Querier, id, secret string) (
 	dr := &Draft{ID: id}
 	var sealed []byte
 	var created, updated, expires string
-	err := q.QueryRowContext(ctx, `SELECT token_hash, service, form_id, form_version, state, created_at, updated_at, expires_at
-		FROM form_drafts WHERE id = ?`, id).Scan(&dr.tokenHash, &dr.Service, &dr.FormID, &dr.FormVersion, &sealed, &created, &updated, &expires)
+	err := q.QueryRowContext(ctx, `SELECT token_hash, owner, service, form_id, form_version, state, created_at, updated_at, expires_at
+		FROM form_drafts WHERE id = ?`, id).Scan(&dr.tokenHash, &dr.Owner, &dr.Service, &dr.FormID, &dr.FormVersion, &sealed, &created, &updated, &expires)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !TokenMatches(secret, dr.tokenHash)) {
 		return nil, errs.K(errs.NotFound, "form.draft.not_found")
 	}
@@ -252,6 +254,7 @@ func (d *Drafts) Expire(ctx context.Context) (deleted int, blobs []string, err e
 // Submission is a submitted application as the receipt shows it.
 type Submission struct {
 	ID, Reference   string
+	Owner           string // party that submitted; "" if anonymous
 	Service         string
 	FormID, Version string
 	SchemaID        string
@@ -275,7 +278,7 @@ func (d *Drafts) Submit(ctx context.Context, tx *store.Tx, dr *Draft, schemaID s
 	if err != nil {
 		return nil, err
 	}
-	s := &Submission{ID: id, Reference: ref, Service: dr.Service, FormID: dr.FormID, Version: dr.FormVersion,
+	s := &Submission{ID: id, Reference: ref, Owner: dr.Owner, Service: dr.Service, FormID: dr.FormID, Version: dr.FormVersion,
 		SchemaID: schemaID, Data: data, Attachments: dr.State.AllFiles(), Submitted: d.Now().UTC(), tokenHash: dr.tokenHash}
 	sealedData, err := d.keys.Seal(data, submissionAD(id))
 	if err != nil {
@@ -289,8 +292,8 @@ func (d *Drafts) Submit(ctx context.Context, tx *store.Tx, dr *Draft, schemaID s
 	if err != nil {
 		return nil, err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, reference, token_hash, service, form_id, form_version, schema_id, data, attachments, submitted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, ref, dr.tokenHash, dr.Service, dr.FormID, dr.FormVersion, schemaID,
+	_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, reference, token_hash, owner, service, form_id, form_version, schema_id, data, attachments, submitted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, ref, dr.tokenHash, dr.Owner, dr.Service, dr.FormID, dr.FormVersion, schemaID,
 		sealedData, sealedAtt, FormatTime(s.Submitted))
 	if err != nil {
 		return nil, fmt.Errorf("form: store submission: %w", err)
@@ -306,8 +309,8 @@ func (d *Drafts) LoadSubmission(ctx context.Context, id, secret string) (*Submis
 	s := &Submission{ID: id}
 	var sealedData, sealedAtt []byte
 	var at string
-	err := d.db.QueryRowContext(ctx, `SELECT reference, token_hash, service, form_id, form_version, schema_id, data, attachments, submitted_at
-		FROM submissions WHERE id = ?`, id).Scan(&s.Reference, &s.tokenHash, &s.Service, &s.FormID, &s.Version, &s.SchemaID, &sealedData, &sealedAtt, &at)
+	err := d.db.QueryRowContext(ctx, `SELECT reference, token_hash, owner, service, form_id, form_version, schema_id, data, attachments, submitted_at
+		FROM submissions WHERE id = ?`, id).Scan(&s.Reference, &s.tokenHash, &s.Owner, &s.Service, &s.FormID, &s.Version, &s.SchemaID, &sealedData, &sealedAtt, &at)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !TokenMatches(secret, s.tokenHash)) {
 		return nil, errs.K(errs.NotFound, "form.submission.not_found")
 	}

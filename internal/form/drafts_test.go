@@ -58,7 +58,7 @@ func TestDrafts(t *testing.T) {
 		now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 		d.Now = func() time.Time { return now }
 
-		dr, secret, err := d.Create(ctx, "bk", "S00000121", "1.0")
+		dr, secret, err := d.Create(ctx, "", "bk", "S00000121", "1.0")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestDrafts(t *testing.T) {
 		}
 
 		// Submission: stored sealed, the draft is gone, the secret reads it.
-		dr, secret, err = d.Create(ctx, "bk", "S00000121", "1.0")
+		dr, secret, err = d.Create(ctx, "", "bk", "S00000121", "1.0")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -66,6 +66,10 @@ type Options struct {
 	// TrustedOrigins may send cross-origin state-changing requests (e.g. an
 	// embedding municipal website); each "scheme://host[:port]".
 	TrustedOrigins []string
+	// CrossSiteRoutes are route patterns ("POST /saml/acs") that accept
+	// cross-site form posts by design; they must protect themselves (a
+	// SAML response is signed and bound to a pending request).
+	CrossSiteRoutes []string
 }
 
 // Chain wraps h with ozgo's middleware, outermost first: request state and
@@ -83,6 +87,9 @@ func Chain(h http.Handler, o Options) (http.Handler, error) {
 		if err := cop.AddTrustedOrigin(origin); err != nil {
 			return nil, fmt.Errorf("httpx: trusted origin %q: %w", origin, err)
 		}
+	}
+	for _, p := range o.CrossSiteRoutes {
+		cop.AddInsecureBypassPattern(p)
 	}
 	if o.WriteError != nil {
 		cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -190,6 +197,17 @@ func ContentSecurityPolicy(frameAncestors string) string {
 		"frame-ancestors " + frameAncestors,
 		"base-uri 'none'",
 	}, "; ")
+}
+
+// AllowFormAction widens the response's CSP form-action to origins, for
+// pages whose forms hand over to another site (an identity provider).
+// Call it before the response is written.
+func AllowFormAction(w http.ResponseWriter, origins ...string) {
+	csp := w.Header().Get("Content-Security-Policy")
+	if csp == "" || len(origins) == 0 {
+		return
+	}
+	w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+strings.Join(origins, " "), 1))
 }
 
 func securityHeaders(next http.Handler, o Options) http.Handler {

@@ -32,6 +32,8 @@ func Status(code errs.Code) int {
 		return http.StatusForbidden
 	case errs.Unauthorized:
 		return http.StatusUnauthorized
+	case errs.TooManyRequests:
+		return http.StatusTooManyRequests
 	case errs.TooLarge:
 		return http.StatusRequestEntityTooLarge
 	case errs.Unavailable:

@@ -17,6 +17,7 @@ import (
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/fim"
 	"github.com/ozgo/ozgo/internal/form"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/store"
 )
 
@@ -29,8 +30,11 @@ type Service struct {
 	FormID      string
 	FormVersion string
 	Active      bool
-	Created     time.Time
-	Updated     time.Time
+	// MinTrustLevel is the lowest Vertrauensniveau of a login that may
+	// apply (identity.None: no login needed).
+	MinTrustLevel identity.TrustLevel
+	Created       time.Time
+	Updated       time.Time
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
@@ -72,30 +76,32 @@ func (r *Registry) Put(ctx context.Context, tx *store.Tx, s Service) error {
 		return errs.K(errs.Invalid, "onlinedienst.error.form_missing", s.FormID, s.FormVersion)
 	}
 	now := form.FormatTime(time.Now())
-	res, err := tx.ExecContext(ctx, `UPDATE online_services SET title = ?, summary = ?, leika = ?, form_id = ?, form_version = ?, active = ?, updated_at = ?
-		WHERE slug = ?`, s.Title, s.Summary, s.LeiKa, s.FormID, s.FormVersion, s.Active, now, s.Slug)
+	res, err := tx.ExecContext(ctx, `UPDATE online_services SET title = ?, summary = ?, leika = ?, form_id = ?, form_version = ?, active = ?, min_trust_level = ?, updated_at = ?
+		WHERE slug = ?`, s.Title, s.Summary, s.LeiKa, s.FormID, s.FormVersion, s.Active, int(s.MinTrustLevel), now, s.Slug)
 	if err != nil {
 		return fmt.Errorf("onlinedienst: update: %w", err)
 	}
 	if k, _ := res.RowsAffected(); k == 1 {
 		return nil
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO online_services (slug, title, summary, leika, form_id, form_version, active, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.Slug, s.Title, s.Summary, s.LeiKa, s.FormID, s.FormVersion, s.Active, now, now)
+	_, err = tx.ExecContext(ctx, `INSERT INTO online_services (slug, title, summary, leika, form_id, form_version, active, min_trust_level, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.Slug, s.Title, s.Summary, s.LeiKa, s.FormID, s.FormVersion, s.Active, int(s.MinTrustLevel), now, now)
 	if err != nil {
 		return fmt.Errorf("onlinedienst: insert: %w", err)
 	}
 	return nil
 }
 
-const cols = "slug, title, summary, leika, form_id, form_version, active, created_at, updated_at"
+const cols = "slug, title, summary, leika, form_id, form_version, active, min_trust_level, created_at, updated_at"
 
 func scan(row interface{ Scan(...any) error }) (*Service, error) {
 	var s Service
 	var created, updated string
-	if err := row.Scan(&s.Slug, &s.Title, &s.Summary, &s.LeiKa, &s.FormID, &s.FormVersion, &s.Active, &created, &updated); err != nil {
+	var level int
+	if err := row.Scan(&s.Slug, &s.Title, &s.Summary, &s.LeiKa, &s.FormID, &s.FormVersion, &s.Active, &level, &created, &updated); err != nil {
 		return nil, err
 	}
+	s.MinTrustLevel = identity.TrustLevel(level)
 	s.Created, _ = time.Parse(form.TimeFormat, created)
 	s.Updated, _ = time.Parse(form.TimeFormat, updated)
 	return &s, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 )
@@ -93,6 +94,43 @@ type onlinedienstData struct {
 	Expires  string
 	Pages    []string
 	Leistung string // link to the Leistung, if in the catalog
+	// NeedLogin is the login URL when the service needs a login at a
+	// higher trust level than the visitor has.
+	NeedLogin string
+}
+
+// levelOK reports whether the request's actor may use svc: logged in as a
+// citizen at the service's minimum trust level, if it has one.
+func levelOK(r *http.Request, svc *onlinedienst.Service) bool {
+	if svc.MinTrustLevel == identity.None {
+		return true
+	}
+	a := identity.ActorFrom(r.Context())
+	return a.Kind == identity.KindCitizen && a.TrustLevel >= svc.MinTrustLevel
+}
+
+// gate sends a visitor below the service's trust level to log in at that
+// level, coming back to the service's start page.
+func (u *UI) gate(w http.ResponseWriter, r *http.Request, svc *onlinedienst.Service) bool {
+	if levelOK(r, svc) {
+		return true
+	}
+	ret := servicePath(svc.Slug)
+	if r.Method == http.MethodGet {
+		ret = r.URL.Path
+	}
+	http.Redirect(w, r, loginURL(ret, svc.MinTrustLevel), http.StatusSeeOther)
+	return false
+}
+
+// ownerOf is the party a new draft of the request belongs to.
+func ownerOf(r *http.Request) string { return identity.ActorFrom(r.Context()).Party() }
+
+// mayOpen reports whether the request's actor may open an object owned by
+// owner (besides holding the browser secret): anonymous objects are open
+// to the secret alone; owned ones only to their owner.
+func mayOpen(r *http.Request, owner string) bool {
+	return owner == "" || owner == ownerOf(r)
 }
 
 // service loads the online service of the request and its model.
@@ -126,15 +164,17 @@ func (u *UI) onlinedienst(w http.ResponseWriter, r *http.Request) {
 	if svc.LeiKa != "" {
 		d.Leistung = "/leistungen/" + svc.LeiKa
 	}
-	if ref, ok := readAntragCookie(r); ok {
+	if !levelOK(r, svc) {
+		d.NeedLogin = loginURL(servicePath(svc.Slug), svc.MinTrustLevel)
+	} else if ref, ok := readAntragCookie(r); ok {
 		switch ref.Kind {
 		case "d":
-			if dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret); err == nil && dr.Service == svc.Slug {
+			if dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret); err == nil && dr.Service == svc.Slug && mayOpen(r, dr.Owner) {
 				d.Resume = pageURL(svc.Slug, resumePage(m, dr.State))
 				d.Expires = dr.Expires.In(form.Berlin).Format("02.01.2006")
 			}
 		case "s":
-			if s, err := u.Antraege.Drafts.LoadSubmission(r.Context(), ref.ID, ref.Secret); err == nil && s.Service == svc.Slug {
+			if s, err := u.Antraege.Drafts.LoadSubmission(r.Context(), ref.ID, ref.Secret); err == nil && s.Service == svc.Slug && mayOpen(r, s.Owner) {
 				d.Receipt = servicePath(svc.Slug) + "/antrag/eingang"
 			}
 		}
@@ -156,11 +196,11 @@ func resumePage(m *form.Model, s *form.State) int {
 // this browser had for the service is discarded when asked to ("neu").
 func (u *UI) antragStart(w http.ResponseWriter, r *http.Request) {
 	svc, _, ok := u.service(w, r)
-	if !ok {
+	if !ok || !u.gate(w, r, svc) {
 		return
 	}
 	if ref, ok := readAntragCookie(r); ok && ref.Kind == "d" {
-		if dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret); err == nil {
+		if dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret); err == nil && mayOpen(r, dr.Owner) {
 			if r.PostFormValue("neu") == "" {
 				http.Redirect(w, r, pageURL(svc.Slug, 0), http.StatusSeeOther)
 				return
@@ -170,7 +210,7 @@ func (u *UI) antragStart(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	dr, secret, err := u.Antraege.Drafts.Create(r.Context(), svc.Slug, svc.FormID, svc.FormVersion)
+	dr, secret, err := u.Antraege.Drafts.Create(r.Context(), ownerOf(r), svc.Slug, svc.FormID, svc.FormVersion)
 	if err != nil {
 		u.RenderError(w, r, err)
 		return
@@ -181,12 +221,18 @@ func (u *UI) antragStart(w http.ResponseWriter, r *http.Request) {
 
 // draft loads the draft of this browser for the service.
 func (u *UI) draft(w http.ResponseWriter, r *http.Request, svc *onlinedienst.Service) (*form.Draft, bool) {
+	if !u.gate(w, r, svc) {
+		return nil, false
+	}
 	ref, ok := readAntragCookie(r)
 	if !ok || ref.Kind != "d" {
 		u.noDraft(w, r, svc, nil)
 		return nil, false
 	}
 	dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret)
+	if err == nil && !mayOpen(r, dr.Owner) {
+		err = errs.E(errs.NotFound, "")
+	}
 	if err != nil || dr.Service != svc.Slug {
 		u.noDraft(w, r, svc, err)
 		return nil, false
@@ -464,7 +510,7 @@ type receiptData struct {
 // antragEingang is GET /onlinedienste/{slug}/antrag/eingang: the receipt.
 func (u *UI) antragEingang(w http.ResponseWriter, r *http.Request) {
 	svc, m, ok := u.service(w, r)
-	if !ok {
+	if !ok || !u.gate(w, r, svc) {
 		return
 	}
 	ref, ok := readAntragCookie(r)
@@ -473,6 +519,9 @@ func (u *UI) antragEingang(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub, err := u.Antraege.Drafts.LoadSubmission(r.Context(), ref.ID, ref.Secret)
+	if err == nil && !mayOpen(r, sub.Owner) {
+		err = errs.E(errs.NotFound, "")
+	}
 	if err != nil || sub.Service != svc.Slug {
 		u.noDraft(w, r, svc, err)
 		return

@@ -26,6 +26,7 @@ import (
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 )
 
@@ -55,6 +56,9 @@ type UI struct {
 	Catalog *catalog.Service
 	// Antraege serves the online services; nil leaves their pages out.
 	Antraege *onlinedienst.Antraege
+	// Identity serves login, logout and the account pages; nil leaves
+	// them out.
+	Identity *Identity
 }
 
 // New parses the embedded templates. version is shown in the footer.
@@ -129,6 +133,22 @@ type Page struct {
 	Data    any
 	path    string // the request path, set by Render
 	ui      *UI
+	actor   *identity.Actor
+}
+
+// LoggedIn reports whether someone is logged in (for the header).
+func (p Page) LoggedIn() bool { return p.actor.LoggedIn() }
+
+// Acting is the party name shown in the header while a citizen acts for
+// someone else ("" otherwise).
+func (p Page) Acting() bool { return p.actor != nil && p.actor.ActingAs != "" }
+
+// LoginLink is the login page coming back to the current page.
+func (p Page) LoginLink() string {
+	if p.path == "/anmelden" || p.path == "/abgemeldet" || p.path == "/abmelden" {
+		return "/anmelden"
+	}
+	return loginURL(p.path, identity.None)
 }
 
 // T looks up a message in the page's language.
@@ -193,6 +213,7 @@ func (u *UI) Render(w http.ResponseWriter, r *http.Request, status int, name str
 	}
 	p.ui = u
 	p.path = r.URL.Path
+	p.actor = identity.ActorFrom(r.Context())
 	if p.Lang == "" {
 		p.Lang = i18n.Default
 	}
@@ -270,6 +291,7 @@ func (u *UI) Register(rt *httpx.Router) {
 	rt.HandleFunc("GET /regionen", u.regionen)
 	rt.HandleFunc("GET /regionen/{ars}", u.region)
 	u.registerAntrag(rt)
+	u.registerKonto(rt)
 	rt.Handle("GET /static/", http.StripPrefix("/static/", u.staticHandler()))
 	// Browsers ask for /favicon.ico on their own; answer with the SVG icon
 	// instead of a 404 in every log.

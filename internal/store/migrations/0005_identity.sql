@@ -47,7 +47,8 @@ CREATE INDEX organisation_members_person ON organisation_members (person_id);
 
 -- A mandate (Vollmacht): grantor lets grantee act for it from valid_from
 -- until valid_until, unless revoked. Parties are "person:<id>" or
--- "organisation:<id>".
+-- "organisation:<id>". A mandate is offered with a one-time code the
+-- grantee redeems; until then grantee is "".
 CREATE TABLE mandates (
 	id          TEXT PRIMARY KEY,
 	grantor     TEXT NOT NULL,
@@ -61,6 +62,18 @@ CREATE TABLE mandates (
 );
 CREATE INDEX mandates_grantor ON mandates (grantor);
 CREATE INDEX mandates_grantee ON mandates (grantee);
+
+-- One-time invitation codes: to accept a mandate (kind "mandate", target
+-- the mandate id) or to join an organisation (kind "member", target the
+-- organisation id, with role). Only the code's hash is stored.
+CREATE TABLE invitations (
+	code_hash  TEXT PRIMARY KEY,
+	kind       TEXT NOT NULL,
+	target     TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	created_by TEXT NOT NULL,
+	expires_at TEXT NOT NULL
+);
 
 -- Staff accounts. tenant_id is "" for platform operators. The password is
 -- an argon2id PHC string; the TOTP secret is sealed with the master key.
@@ -129,3 +142,12 @@ CREATE TABLE login_replay (
 	id         TEXT PRIMARY KEY,
 	expires_at TEXT NOT NULL
 );
+
+-- Online services declare the minimum trust level of a login (0 = none);
+-- drafts and submissions belong to the party that made them ("" for an
+-- anonymous application, reachable only with the browser's secret).
+ALTER TABLE online_services ADD COLUMN min_trust_level INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE form_drafts ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE submissions ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+CREATE INDEX form_drafts_owner ON form_drafts (owner);
+CREATE INDEX submissions_owner ON submissions (owner);
