@@ -21,6 +21,7 @@ import (
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
@@ -56,21 +57,43 @@ func antragUI(t testing.TB, db *store.DB) (*UI, http.Handler) {
 	}
 	ui.Antraege = &onlinedienst.Antraege{DB: db, Registry: onlinedienst.NewRegistry(db), Drafts: form.NewDrafts(db, keys, 0),
 		Blobs: blob.NewEncrypted(fs, keys), Audit: audit.New(db, keys)}
+	ui.Identity = &Identity{Service: identity.NewService(db, keys, audit.New(db, keys))}
 	rt := httpx.NewRouter(http.HandlerFunc(ui.NotFound), http.HandlerFunc(ui.MethodNotAllowed))
 	ui.Register(rt)
-	return ui, rt
+	return ui, ui.WithSession(rt)
+}
+
+// loginAs starts a citizen session for a new person with the given
+// subject at level and returns its cookie.
+func loginAs(t testing.TB, ui *UI, subject string, level identity.TrustLevel) *http.Cookie {
+	t.Helper()
+	ctx := context.Background()
+	p, err := ui.Identity.Service.LoginPerson(ctx, identity.Assertion{Provider: "test", Subject: subject, TrustLevel: level,
+		Attributes: identity.Attributes{GivenName: "Erika", FamilyName: subject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := ui.Identity.Service.StartSession(ctx, "", identity.KindCitizen, p.ID, level, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Cookie{Name: sessionCookie, Value: sess.Token}
 }
 
 // browser keeps the cookie of one applicant.
 type browser struct {
-	t      *testing.T
-	h      http.Handler
-	cookie *http.Cookie
+	t       *testing.T
+	h       http.Handler
+	cookie  *http.Cookie
+	session *http.Cookie
 }
 
 func (b *browser) do(r *http.Request) *httptest.ResponseRecorder {
 	if b.cookie != nil {
 		r.AddCookie(b.cookie)
+	}
+	if b.session != nil {
+		r.AddCookie(b.session)
 	}
 	w := httptest.NewRecorder()
 	b.h.ServeHTTP(w, r)
@@ -171,6 +194,31 @@ func TestAntragEndToEnd(t *testing.T) {
 					t.Fatalf("list: %d", w.Code)
 				}
 				checkPage(t, w.Body.String())
+				if svc.MinTrustLevel > identity.None {
+					// Below the level: the start page offers to log in, and
+					// starting sends the browser to log in at that level.
+					w = b.get("/onlinedienste/" + svc.Slug)
+					if w.Code != 200 || !strings.Contains(w.Body.String(), "Anmelden und Antrag starten") {
+						t.Fatalf("start page without login: %d", w.Code)
+					}
+					want := loginURL("/onlinedienste/"+svc.Slug, svc.MinTrustLevel)
+					b.session = loginAs(t, ui, "niedrig-"+svc.Slug, svc.MinTrustLevel-1)
+					for _, path := range []string{"/onlinedienste/" + svc.Slug + "/antrag", "/onlinedienste/" + svc.Slug + "/antrag/1"} {
+						var w *httptest.ResponseRecorder
+						if strings.HasSuffix(path, "/antrag") {
+							w = b.post(path, url.Values{})
+						} else {
+							w = b.get(path)
+						}
+						if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/anmelden?") {
+							t.Fatalf("%s below the level: %d %s", path, w.Code, w.Header().Get("Location"))
+						}
+						if path == "/onlinedienste/"+svc.Slug+"/antrag" && w.Header().Get("Location") != want {
+							t.Errorf("login redirect %s, want %s", w.Header().Get("Location"), want)
+						}
+					}
+					b.session = loginAs(t, ui, "hoch-"+svc.Slug, svc.MinTrustLevel)
+				}
 				w = b.get("/onlinedienste/" + svc.Slug)
 				if w.Code != 200 || !strings.Contains(w.Body.String(), "Antrag starten") {
 					t.Fatalf("start page: %d", w.Code)
@@ -240,6 +288,14 @@ func TestAntragEndToEnd(t *testing.T) {
 				}
 				if w := b.get("/onlinedienste/" + svc.Slug + "/antrag/1"); w.Code != http.StatusNotFound {
 					t.Errorf("page of a submitted draft: %d", w.Code)
+				}
+				if svc.MinTrustLevel > identity.None {
+					// Another person with this browser's cookie (stolen,
+					// say) does not see the receipt of the first.
+					other := &browser{t: t, h: h, cookie: b.cookie, session: loginAs(t, ui, "andere-"+svc.Slug, identity.Hoch)}
+					if w := other.get("/onlinedienste/" + svc.Slug + "/antrag/eingang"); w.Code != http.StatusNotFound {
+						t.Errorf("receipt for another person: %d", w.Code)
+					}
 				}
 			})
 		}
