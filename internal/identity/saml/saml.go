@@ -214,9 +214,15 @@ func (p *Provider) Begin(ctx context.Context, requestID string, level identity.T
 	// goxmldsig appends the Signature; the schema wants it right after
 	// the Issuer. Moving it does not change what it signs (the
 	// enveloped-signature transform removes it wherever it is).
-	sig := signed.ChildElements()[len(signed.ChildElements())-1]
-	signed.RemoveChild(sig)
-	insertAfterIssuer(signed, sig)
+	// goxmldsig does not set the Signature's parent, so etree's
+	// RemoveChild would not find it; remove it by position.
+	last := len(signed.Child) - 1
+	sig, ok := signed.Child[last].(*etree.Element)
+	if !ok || sig.Tag != "Signature" {
+		return identity.Start{}, errors.New("saml: signature not where goxmldsig puts it")
+	}
+	signed.RemoveChildAt(last)
+	insertAfterIssuer(signed, sig.Copy())
 	doc := etree.NewDocument()
 	doc.SetRoot(signed)
 	b, err := doc.WriteToBytes()
