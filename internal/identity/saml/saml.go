@@ -349,7 +349,7 @@ func (p *Provider) Finish(ctx context.Context, form url.Values, pend identity.Pe
 	sp := p.serviceProvider()
 	a, err := sp.ParseXMLResponse(b, []string{pend.ID}, sp.AcsURL)
 	if err != nil {
-		return identity.Assertion{}, finishError(err)
+		return identity.Assertion{}, finishError("response", err)
 	}
 	stripped, err := withoutResponseSignature(b)
 	if err != nil {
@@ -357,7 +357,7 @@ func (p *Provider) Finish(ctx context.Context, form url.Values, pend identity.Pe
 	}
 	a2, err := sp.ParseXMLResponse(stripped, []string{pend.ID}, sp.AcsURL)
 	if err != nil {
-		return identity.Assertion{}, finishError(fmt.Errorf("assertion signature: %w", err))
+		return identity.Assertion{}, finishError("assertion signature", err)
 	}
 	if a2.ID != a.ID {
 		return identity.Assertion{}, &errs.Error{Code: errs.Unauthorized, Op: "saml.Finish", Err: errors.New("signed and unsigned reading differ"), Message: "login.error.invalid_answer"}
@@ -368,12 +368,13 @@ func (p *Provider) Finish(ctx context.Context, form url.Values, pend identity.Pe
 // finishError turns a crewjam error into an Unauthorized error. The cause
 // is kept for the log; crewjam's InvalidResponseError carries the whole
 // response (personal data), so only its private error is kept.
-func finishError(err error) error {
+func finishError(stage string, err error) error {
 	cause := err
 	var ire *crewjam.InvalidResponseError
 	if errors.As(err, &ire) && ire.PrivateErr != nil {
 		cause = ire.PrivateErr
 	}
+	cause = fmt.Errorf("%s: %w", stage, cause)
 	msg := "login.error.invalid_answer"
 	var bad crewjam.ErrBadStatus
 	if errors.As(cause, &bad) {
