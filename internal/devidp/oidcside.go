@@ -172,11 +172,16 @@ func (o *oidcSide) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		o.idp.fail(w, http.StatusBadRequest, problem, nil)
 		return
 	}
-	level := identity.Niedrig
+	// acr_values lists acceptable levels; the weakest is the minimum asked
+	// for, which the page preselects.
+	level := identity.None
 	for _, v := range strings.Fields(q.Get("acr_values")) {
-		if l, ok := identity.ParseTrustLevel(v); ok && l > level {
+		if l, ok := identity.ParseTrustLevel(v); ok && (level == identity.None || l < level) {
 			level = l
 		}
+	}
+	if level == identity.None {
+		level = identity.Niedrig
 	}
 	p := &oidcPending{client: c, redirectURI: redirect, state: q.Get("state"), nonce: q.Get("nonce"), challenge: q.Get("code_challenge")}
 	o.idp.showChoice(w, &pendingLogin{level: int(level), oidc: p}, c.ID, "")
