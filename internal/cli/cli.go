@@ -43,6 +43,7 @@ Usage:
   ozgo import catalog FILE.json | regions FILE.csv [--data DIR] [--database-url …]
   ozgo audit verify [--data DIR] [--database-url postgres://…]
   ozgo fim inspect|jsonschema|validate FILE … [--codelists DIR]
+  ozgo devidp  --i-know-this-is-a-test-idp [--addr 127.0.0.1:8081] [--public-url URL] [--sp-metadata URL] [--oidc-client-id ID] [--oidc-redirect URL]…
   ozgo version
 
 Every flag has an OZGO_* environment variable (see "ozgo COMMAND --help").
@@ -68,6 +69,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runImport(ctx, rest, stdout, stderr)
 	case "fim":
 		err = runFim(ctx, rest, stdout, stderr)
+	case "devidp":
+		err = runDevIdP(ctx, rest, stdout, stderr)
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprint(stderr, "usage: ozgo audit verify [--data DIR] [--database-url URL]\n")
