@@ -33,7 +33,9 @@ import (
 type Options struct {
 	// PublicURL is the IdP's base URL as browsers and ozgo reach it, e.g.
 	// http://127.0.0.1:8081. It is the OIDC issuer; the SAML entity ID is
-	// PublicURL + "/ozgo-devidp".
+	// PublicURL + "/ozgo-devidp". It may have a path, e.g.
+	// http://127.0.0.1:8080/devidp, to mount the Handler under that prefix
+	// in another server (the Handler strips it).
 	PublicURL string
 	// KeyDir, if set, keeps the signing key in KeyDir/devidp.key and .crt,
 	// so SPs need not re-read the metadata after a restart; otherwise a
@@ -65,7 +67,8 @@ type OIDCClient struct {
 // IdP is the development identity provider.
 type IdP struct {
 	opts    Options
-	base    string
+	base    string // PublicURL without a trailing slash
+	prefix  string // its path, "" or e.g. "/devidp"
 	log     *slog.Logger
 	persons []Person
 	saml    *samlSide
@@ -103,6 +106,7 @@ func New(opts Options) (*IdP, error) {
 	idp := &IdP{
 		opts:    opts,
 		base:    strings.TrimRight(opts.PublicURL, "/"),
+		prefix:  strings.TrimRight(u.Path, "/"),
 		log:     opts.Logger,
 		persons: opts.Persons,
 		pending: map[string]*pendingLogin{},
@@ -138,7 +142,7 @@ func (idp *IdP) SAMLMetadata() ([]byte, error) { return idp.saml.metadata() }
 // Issuer is the OIDC issuer URL.
 func (idp *IdP) Issuer() string { return idp.base }
 
-// Handler serves the IdP. Paths:
+// Handler serves the IdP. Paths, below the path of PublicURL:
 //
 //	GET  /                                   an explanation
 //	GET  /saml/metadata (and /ozgo-devidp)   SAML metadata
@@ -164,7 +168,11 @@ func (idp *IdP) Handler() http.Handler {
 	mux.HandleFunc("POST /userinfo", idp.oidc.serveUserinfo)
 	mux.HandleFunc("GET /static/devidp.css", serveStatic("text/css; charset=utf-8", cssFile))
 	mux.HandleFunc("GET /static/autosubmit.js", serveStatic("text/javascript; charset=utf-8", autosubmitJS))
-	return securityHeaders(mux)
+	var h http.Handler = mux
+	if idp.prefix != "" {
+		h = http.StripPrefix(idp.prefix, mux)
+	}
+	return securityHeaders(h)
 }
 
 // securityHeaders sets a strict CSP: no inline script or style, forms may

@@ -18,13 +18,20 @@ import (
 	ozsaml "github.com/ozgo/ozgo/internal/identity/saml"
 )
 
-// startIdP runs a devidp on an httptest server.
-func startIdP(t *testing.T, opts devidp.Options) (*devidp.IdP, *httptest.Server) {
+// startIdP runs a devidp on an httptest server, at the root or, with a
+// prefix, mounted below it as ozgo's demo may do.
+func startIdP(t *testing.T, opts devidp.Options, prefix string) (*devidp.IdP, *httptest.Server) {
 	t.Helper()
 	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, prefix+"/") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
-	opts.PublicURL = srv.URL
+	opts.PublicURL = srv.URL + prefix
 	idp, err := devidp.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -98,15 +105,32 @@ func choose(t *testing.T, c *http.Client, base, page, person, level, action stri
 }
 
 func TestSAMLEndToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		prefix     string
+		spMetadata bool
+	}{
+		{"root", "", true},
+		{"mounted", "/devidp", true},
+		{"without SP metadata", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testSAML(t, tc.prefix, tc.spMetadata) })
+	}
+}
+
+func testSAML(t *testing.T, prefix string, withSPMetadata bool) {
 	ctx := context.Background()
 	kp, err := ozsaml.NewKeyPair("sp")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sp *ozsaml.Provider
-	idp, srv := startIdP(t, devidp.Options{
-		SPMetadata: func(context.Context) ([]byte, error) { return sp.Metadata() },
-	})
+	opts := devidp.Options{}
+	if withSPMetadata {
+		opts.SPMetadata = func(context.Context) ([]byte, error) { return sp.Metadata() }
+	}
+	idp, srv := startIdP(t, opts, prefix)
+	base := srv.URL + prefix
 	md, err := idp.SAMLMetadata()
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +159,7 @@ func TestSAMLEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !start.Post || start.URL != srv.URL+"/saml/sso" {
+			if !start.Post || start.URL != base+"/saml/sso" {
 				t.Fatalf("start = %+v", start)
 			}
 			form := url.Values{}
@@ -150,21 +174,27 @@ func TestSAMLEndToEnd(t *testing.T) {
 			if !strings.Contains(page, `id="level-substantiell" value="substantiell" checked`) {
 				t.Error("requested level not preselected")
 			}
-			page = body(t, choose(t, c, srv.URL, page, "anna", tc.name, tc.action))
+			if got := strings.Contains(page, "nicht konfiguriert"); got == withSPMetadata {
+				t.Errorf("note about missing SP metadata shown: %v", got)
+			}
+			if !strings.Contains(page, `href="`+prefix+`/static/devidp.css"`) {
+				t.Error("stylesheet link misses the prefix")
+			}
+			page = body(t, choose(t, c, base, page, "anna", tc.name, tc.action))
 			m := actionRE.FindStringSubmatch(page)
 			if m == nil || html.UnescapeString(m[1]) != "https://ozgo.example/saml/acs" {
 				t.Fatalf("answer form action = %v", m)
 			}
-			if !strings.Contains(page, `<script src="/static/autosubmit.js"></script>`) || !strings.Contains(page, `<button type="submit">Weiter</button>`) {
+			if !strings.Contains(page, `<script src="`+prefix+`/static/autosubmit.js"></script>`) || !strings.Contains(page, `<button type="submit">Weiter</button>`) {
 				t.Error("answer page lacks the external script or the button")
 			}
 			answer := hidden(page)
 			if tc.action == "login" {
-				// The SP metadata has an encryption key, so the devidp
-				// encrypts the assertion to it.
+				// With the SP metadata, the devidp encrypts the assertion
+				// to the SP's key.
 				raw, _ := base64.StdEncoding.DecodeString(answer.Get("SAMLResponse"))
-				if !strings.Contains(string(raw), "EncryptedAssertion") || strings.Contains(string(raw), anna.BPK2) {
-					t.Error("assertion not encrypted")
+				if encrypted := strings.Contains(string(raw), "EncryptedAssertion") && !strings.Contains(string(raw), anna.BPK2); encrypted != withSPMetadata {
+					t.Errorf("assertion encrypted: %v", encrypted)
 				}
 			}
 			if got, err := sp.RequestID(answer); err != nil || got != reqID {
@@ -186,6 +216,15 @@ func TestSAMLEndToEnd(t *testing.T) {
 			// The same answer for another request is refused.
 			if _, err := sp.Finish(ctx, answer, identity.Pending{ID: "_other"}); err == nil {
 				t.Error("answer accepted for another request")
+			}
+			// The choice page answers once.
+			resp, err = c.PostForm(base+"/login", url.Values{"token": {"x"}, "person": {"anna"}, "level": {"hoch"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("unknown token: HTTP %d", resp.StatusCode)
 			}
 		})
 	}

@@ -19,7 +19,7 @@ var pages = template.Must(template.New("layout").Parse(`{{define "head"}}<!docty
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>{{.Title}} – Test-Identitätsprovider (TESTSYSTEM)</title>
-<link rel="stylesheet" href="/static/devidp.css">
+<link rel="stylesheet" href="{{.Prefix}}/static/devidp.css">
 </head>
 <body>
 <div class="banner" role="note"><strong>TESTSYSTEM</strong> – Dies ist kein echter Anmeldedienst. Alle Personen sind erfunden.</div>
@@ -33,14 +33,14 @@ var pages = template.Must(template.New("layout").Parse(`{{define "head"}}<!docty
 {{define "index"}}{{template "head" .}}
 <p>Dieser Dienst ersetzt BundID und einen OpenID-Connect-Anbieter beim Entwickeln und Testen von ozgo. Er fragt kein Passwort ab: Sie wählen eine Testperson und ein Vertrauensniveau.</p>
 <ul>
-<li><a href="/saml/metadata">SAML-Metadaten</a></li>
-<li><a href="/.well-known/openid-configuration">OpenID-Connect-Konfiguration</a></li>
+<li><a href="{{.Prefix}}/saml/metadata">SAML-Metadaten</a></li>
+<li><a href="{{.Prefix}}/.well-known/openid-configuration">OpenID-Connect-Konfiguration</a></li>
 </ul>
 {{template "foot" .}}{{end}}
 {{define "choose"}}{{template "head" .}}
 <p>{{if .SAML}}Ein Dienst (SAML) bittet um Anmeldung{{else}}Ein Dienst (OpenID Connect) bittet um Anmeldung{{end}}{{with .Requester}}: <code>{{.}}</code>{{end}}. Mindestens verlangt: Vertrauensniveau <strong>{{.Min}}</strong>.</p>
 {{with .Note}}<p class="note">{{.}}</p>{{end}}
-<form method="post" action="/login">
+<form method="post" action="{{.Prefix}}/login">
 <input type="hidden" name="token" value="{{.Token}}">
 <fieldset>
 <legend>Testperson</legend>
@@ -69,7 +69,7 @@ var pages = template.Must(template.New("layout").Parse(`{{define "head"}}<!docty
 {{range $k, $v := .Fields}}<input type="hidden" name="{{$k}}" value="{{$v}}">
 {{end}}<button type="submit">Weiter</button>
 </form>
-<script src="/static/autosubmit.js"></script>
+<script src="{{.Prefix}}/static/autosubmit.js"></script>
 {{template "foot" .}}{{end}}
 {{define "error"}}{{template "head" .}}
 <h2>Die Anfrage kann nicht beantwortet werden</h2>
@@ -133,6 +133,7 @@ func (idp *IdP) render(w http.ResponseWriter, status int, name string, data map[
 	if data["Title"] == nil {
 		data["Title"] = "Anmeldung"
 	}
+	data["Prefix"] = idp.prefix
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
 		idp.log.Error("devidp: render", "template", name, "err", err)
