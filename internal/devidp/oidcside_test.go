@@ -54,7 +54,10 @@ func TestAuthorizeRefuses(t *testing.T) {
 		status int
 	}{
 		{"good", func(url.Values) {}, 200},
-		{"registered redirect", func(v url.Values) { v.Set("client_id", "fixed"); v.Set("redirect_uri", "https://ozgo.example/oidc/callback") }, 200},
+		{"registered redirect", func(v url.Values) {
+			v.Set("client_id", "fixed")
+			v.Set("redirect_uri", "https://ozgo.example/oidc/callback")
+		}, 200},
 		{"unregistered redirect", func(v url.Values) { v.Set("client_id", "fixed") }, 400},
 		{"remote redirect for open client", func(v url.Values) { v.Set("redirect_uri", "https://evil.example/cb") }, 400},
 		{"unknown client", func(v url.Values) { v.Set("client_id", "nobody") }, 400},
