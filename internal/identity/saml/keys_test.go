@@ -83,3 +83,24 @@ func TestLoadMetadata(t *testing.T) {
 		t.Error("metadata of another entity accepted")
 	}
 }
+
+var exampleDirs []string
+
+// TestMain removes the examples' directories: examples have no t.TempDir.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range exampleDirs {
+		os.RemoveAll(d)
+	}
+	os.Exit(code)
+}
+
+// exampleDir is a temporary directory for the example.
+func exampleDir() string {
+	d, err := os.MkdirTemp("", "ozgo-saml-example")
+	if err != nil {
+		panic(err)
+	}
+	exampleDirs = append(exampleDirs, d)
+	return d
+}
