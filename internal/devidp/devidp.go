@@ -198,7 +198,12 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// addPending stores a login waiting for the tester and returns its token.
+// maxPending bounds the logins waiting for a tester, so a loop of
+// requests cannot fill the memory.
+const maxPending = 10000
+
+// addPending stores a login waiting for the tester and returns its token,
+// or "" when too many are waiting.
 func (idp *IdP) addPending(p *pendingLogin) string {
 	now := idp.now()
 	p.expires = now.Add(pendingTTL)
@@ -209,6 +214,9 @@ func (idp *IdP) addPending(p *pendingLogin) string {
 		if now.After(v.expires) {
 			delete(idp.pending, k)
 		}
+	}
+	if len(idp.pending) >= maxPending {
+		return ""
 	}
 	idp.pending[tok] = p
 	return tok

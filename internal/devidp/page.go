@@ -159,6 +159,10 @@ func (idp *IdP) serveIndex(w http.ResponseWriter, r *http.Request) {
 // showChoice renders the person and level picker for a pending login.
 func (idp *IdP) showChoice(w http.ResponseWriter, p *pendingLogin, requester, note string) {
 	tok := idp.addPending(p)
+	if tok == "" {
+		idp.fail(w, http.StatusServiceUnavailable, "Zu viele offene Anmeldungen. Bitte versuchen Sie es später noch einmal.", nil)
+		return
+	}
 	idp.render(w, http.StatusOK, "choose", map[string]any{
 		"SAML":      p.saml != nil,
 		"Requester": requester,
