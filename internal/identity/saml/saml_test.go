@@ -220,6 +220,7 @@ func TestFinish(t *testing.T) {
 		{name: "good", o: respOpts{}, want: identity.Hoch},
 		{name: "good encrypted", o: respOpts{encrypt: true}, want: identity.Hoch},
 		{name: "good, only the assertion signed", o: respOpts{unsignedResp: true}, want: identity.Hoch},
+		{name: "good encrypted, only the assertion signed", o: respOpts{unsignedResp: true, encrypt: true}, want: identity.Hoch},
 		{name: "level from the lower of attribute and class", o: respOpts{level: identity.Hoch, classRef: "STORK-QAA-Level-3"}, want: identity.Substantiell},
 		{name: "level from eIDAS class ref", o: respOpts{level: identity.Substantiell, classRef: "http://eidas.europa.eu/LoA/substantial"}, want: identity.Substantiell},
 		{name: "no level at all", o: respOpts{classRef: "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport", mutateAssertion: func(a *crewjam.Assertion) {
