@@ -47,7 +47,7 @@ var pages = template.Must(template.New("layout").Parse(`{{define "head"}}<!docty
 {{range $i, $p := .Persons}}<div class="choice">
 <input type="radio" name="person" id="person-{{$p.Key}}" value="{{$p.Key}}"{{if eq $i 0}} checked{{end}}>
 <label for="person-{{$p.Key}}"><span class="name">{{$p.GivenName}} {{$p.FamilyName}}</span>
-<span class="details">geboren am {{$p.BirthDate}}{{with $p.BirthName}} als {{.}}{{end}} in {{$p.PlaceOfBirth}}, {{$p.Street}}, {{$p.PostalCode}} {{$p.City}}, {{$p.Email}}</span></label>
+<span class="details">geboren am {{$p.BirthDateDE}}{{with $p.BirthName}} als {{.}}{{end}} in {{$p.PlaceOfBirth}}, {{$p.Street}}, {{$p.PostalCode}} {{$p.City}}, {{$p.Email}}</span></label>
 </div>
 {{end}}</fieldset>
 <fieldset>

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"time"
 
 	"github.com/ozgo/ozgo/internal/identity"
 )
@@ -59,4 +60,13 @@ func DefaultPersons() []Person {
 			Email: "kh.brandt@example.org", Street: "Karl-Marx-Allee 90", PostalCode: "10243", City: "Berlin", Country: "DE",
 		}),
 	}
+}
+
+// BirthDateDE is the birth date as Germans write it, for the choice page.
+func (p Person) BirthDateDE() string {
+	t, err := time.Parse("2006-01-02", p.BirthDate)
+	if err != nil {
+		return p.BirthDate
+	}
+	return t.Format("02.01.2006")
 }
