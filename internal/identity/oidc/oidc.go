@@ -287,7 +287,10 @@ type claims struct {
 	FamilyName string `json:"family_name"`
 	Birthdate  string `json:"birthdate"`
 	Email      string `json:"email"`
-	Address    *struct {
+	// EmailVerified false means the OP has not checked the address; ozgo
+	// then ignores it rather than send letters to someone else's box.
+	EmailVerified *bool `json:"email_verified"`
+	Address       *struct {
 		Street     string `json:"street_address"`
 		PostalCode string `json:"postal_code"`
 		Locality   string `json:"locality"`
@@ -361,6 +364,9 @@ func (p *Provider) Finish(ctx context.Context, form url.Values, pend identity.Pe
 			}
 		}
 	}
+	if c.EmailVerified != nil && !*c.EmailVerified {
+		c.Email = ""
+	}
 	level := p.level(c.ACR)
 	if level == identity.None {
 		return identity.Assertion{}, unauthorized(fmt.Sprintf("unknown or missing acr %.80q", c.ACR), nil)
@@ -402,7 +408,9 @@ func (c *claims) merge(u claims) {
 	fill(&c.GivenName, u.GivenName)
 	fill(&c.FamilyName, u.FamilyName)
 	fill(&c.Birthdate, u.Birthdate)
-	fill(&c.Email, u.Email)
+	if c.Email == "" {
+		c.Email, c.EmailVerified = u.Email, u.EmailVerified
+	}
 	if c.Address == nil {
 		c.Address = u.Address
 	}
