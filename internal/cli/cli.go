@@ -45,6 +45,7 @@ Usage:
   ozgo user create --email ADDRESS --role ROLE [--tenant ID] [--totp] [--data DIR]
   ozgo tenant create --id ID --name NAME [--ars ARS] [--data DIR]
   ozgo fim inspect|jsonschema|validate FILE … [--codelists DIR]
+  ozgo devidp  --i-know-this-is-a-test-idp [--addr 127.0.0.1:8081] [--public-url URL] [--sp-metadata URL] [--oidc-client-id ID] [--oidc-redirect URL]…
   ozgo version
 
 Every flag has an OZGO_* environment variable (see "ozgo COMMAND --help").
@@ -74,6 +75,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runUser(ctx, rest, stdout, stderr)
 	case "tenant":
 		err = runTenant(ctx, rest, stdout, stderr)
+	case "devidp":
+		err = runDevIdP(ctx, rest, stdout, stderr)
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprint(stderr, "usage: ozgo audit verify [--data DIR] [--database-url URL]\n")
