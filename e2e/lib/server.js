@@ -79,6 +79,13 @@ export async function startServer(options = {}) {
   const addr = `127.0.0.1:${port}`;
   const url = `http://${addr}`;
   const argv = [demo ? 'demo' : 'serve', '--addr', addr, '--data', dataDir, ...args];
+  // The demo runs its test identity provider on a port of its own.
+  let devidpURL = null;
+  if (demo && !args.includes('--devidp-addr')) {
+    const idpPort = await freePort();
+    argv.push('--devidp-addr', `127.0.0.1:${idpPort}`);
+    devidpURL = `http://127.0.0.1:${idpPort}`;
+  }
   const command = [bin, ...argv].join(' ');
 
   const child = spawn(bin, argv, {
@@ -126,6 +133,7 @@ export async function startServer(options = {}) {
 
   const server = {
     url,
+    devidpURL,
     port,
     dataDir,
     command,

@@ -194,23 +194,43 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 			return err
 		}
 	}
-	h, err := a.Handler()
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (is another program using the port? choose another with --addr): %w", cfg.Addr, err)
 	}
+	defer ln.Close()
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
 	url := scheme + "://" + displayAddr(ln.Addr().String()) + "/"
+	devidpURL := ""
+	if isDemo {
+		// The demo's test IdP runs on its own port, like a real one.
+		idpLn, err := net.Listen("tcp", cfg.DevIdPAddr)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s for the demo's test identity provider (choose another with --devidp-addr): %w", cfg.DevIdPAddr, err)
+		}
+		devidpURL = "http://" + displayAddr(idpLn.Addr().String())
+		idp, err := a.SetupDemoLogin(ctx, url, devidpURL)
+		if err != nil {
+			idpLn.Close()
+			return err
+		}
+		go func() {
+			_ = httpx.Serve(ctx, httpx.NewServer(idp.Handler(), log), idpLn, httpx.ServeOptions{Log: log})
+		}()
+	} else if err := a.SetupLogin(ctx, url); err != nil {
+		return err
+	}
+	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
 	go a.RunJanitor(ctx)
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {
-		printDemo(stdout, url, cfg, a.DB, loaded)
+		printDemo(stdout, url, devidpURL, cfg, a.DB, loaded)
 	}
 	return httpx.Serve(ctx, httpx.NewServer(h, log), ln, httpx.ServeOptions{
 		ShutdownTimeout: cfg.ShutdownTimeout,
@@ -233,7 +253,7 @@ func displayAddr(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-func printDemo(w io.Writer, url string, cfg config.Config, db *store.DB, r demo.Result) {
+func printDemo(w io.Writer, url, devidpURL string, cfg config.Config, db *store.DB, r demo.Result) {
 	state := "vorhandene Demodaten weiterverwendet"
 	if r.Loaded {
 		state = "Demodaten geladen"
@@ -248,6 +268,7 @@ func printDemo(w io.Writer, url string, cfg config.Config, db *store.DB, r demo.
 			fmt.Fprintf(w, "    %-22s %-20s %-16s %s\n", l.Role, l.User, l.Password, l.Note)
 		}
 	}
+	fmt.Fprintf(w, "  Bürgerkonto: %sanmelden – Test-Identitätsprovider (TESTSYSTEM) unter %s/ mit erfundenen Personen\n", url, devidpURL)
 	fmt.Fprintf(w, "  Beenden:    Strg+C\n\n")
 }
 
