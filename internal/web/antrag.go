@@ -12,8 +12,8 @@ import (
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
-	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/i18n"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 )
 
