@@ -1,0 +1,205 @@
+package fitconnect
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ozgo/ozgo/internal/audit"
+	"github.com/ozgo/ozgo/internal/blob"
+	"github.com/ozgo/ozgo/internal/crypt"
+	"github.com/ozgo/ozgo/internal/store"
+)
+
+// CallbackSender delivers one callback: a POST of body to url with the
+// given headers. It returns nil only for a 2xx answer. The HTTP client
+// lives in httpapi so that this package stays free of net/http.
+type CallbackSender interface {
+	PostCallback(ctx context.Context, url string, header map[string]string, body []byte) error
+}
+
+// Options tune the Zustelldienst. Zero values get the defaults below.
+type Options struct {
+	// MaxPayload caps one JWE: metadata, data or one attachment.
+	MaxPayload int64
+	// MaxSubmission caps the sum of all JWEs of one submission.
+	MaxSubmission int64
+	// InlineMax is the largest payload kept in the database; larger ones
+	// go to the blob store.
+	InlineMax int64
+	// MaxAttachments caps the announced attachments of one submission.
+	MaxAttachments int
+	// TokenTTL is the lifetime of an access token.
+	TokenTTL time.Duration
+	// CallbackGiveUp is how long a failing callback is retried.
+	CallbackGiveUp time.Duration
+	// IncompleteTTL, NotifyAfter and RejectAfter are the deadlines of the
+	// status machine: incomplete submissions are deleted, submissions not
+	// picked up get a notify event and are finally rejected.
+	IncompleteTTL, NotifyAfter, RejectAfter time.Duration
+	// AllowHTTPCallbacks accepts http:// callback URLs (tests, local
+	// development); the API demands https:// otherwise.
+	AllowHTTPCallbacks bool
+	// SigningKeyBits is the size of ozgo's SET signing key.
+	SigningKeyBits int
+	// Issuer is the iss claim of ozgo's SETs (the public base URL of the API).
+	Issuer string
+	// Registerer receives the Prometheus metrics (nil: not registered).
+	Registerer prometheus.Registerer
+	// Callbacks posts callbacks; nil leaves callback jobs waiting.
+	Callbacks CallbackSender
+	// Log is the logger (nil: slog.Default()).
+	Log *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Defaults.
+const (
+	DefaultMaxPayload     = 32 << 20
+	DefaultMaxSubmission  = 128 << 20
+	DefaultInlineMax      = 256 << 10
+	DefaultMaxAttachments = 1000
+	DefaultTokenTTL       = 30 * time.Minute
+	DefaultCallbackGiveUp = 24 * time.Hour
+	DefaultIncompleteTTL  = 24 * time.Hour
+	DefaultNotifyAfter    = 3 * 24 * time.Hour
+	DefaultRejectAfter    = 14 * 24 * time.Hour
+	// DefaultSigningKeyBits: PS512 with 3072 bits is about 128-bit
+	// security and signs in a few milliseconds; SETs are signed once and
+	// stored, off the send path.
+	DefaultSigningKeyBits = 3072
+)
+
+func (o *Options) defaults() {
+	setI := func(p *int64, d int64) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	setD := func(p *time.Duration, d time.Duration) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	setI(&o.MaxPayload, DefaultMaxPayload)
+	setI(&o.MaxSubmission, DefaultMaxSubmission)
+	setI(&o.InlineMax, DefaultInlineMax)
+	if o.MaxAttachments <= 0 {
+		o.MaxAttachments = DefaultMaxAttachments
+	}
+	setD(&o.TokenTTL, DefaultTokenTTL)
+	setD(&o.CallbackGiveUp, DefaultCallbackGiveUp)
+	setD(&o.IncompleteTTL, DefaultIncompleteTTL)
+	setD(&o.NotifyAfter, DefaultNotifyAfter)
+	setD(&o.RejectAfter, DefaultRejectAfter)
+	if o.SigningKeyBits <= 0 {
+		o.SigningKeyBits = DefaultSigningKeyBits
+	}
+	if o.Issuer == "" {
+		o.Issuer = "urn:ozgo:fitconnect"
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Service is the Zustelldienst.
+type Service struct {
+	db    *store.DB
+	keys  *crypt.Keyring
+	blobs blob.Store
+	audit *audit.Log
+	opt   Options
+	log   *slog.Logger
+
+	tokenKey []byte
+	tokens   tokenCache
+
+	signMu sync.Mutex
+	signer *signingKey
+
+	givenUp   prometheus.Counter
+	delivered prometheus.Counter
+	failed    prometheus.Counter
+}
+
+// New returns the Zustelldienst on db. blobs takes large payloads;
+// auditLog records submissions and administrative changes.
+func New(db *store.DB, keys *crypt.Keyring, blobs blob.Store, auditLog *audit.Log, opt Options) *Service {
+	opt.defaults()
+	s := &Service{
+		db: db, keys: keys, blobs: blobs, audit: auditLog, opt: opt, log: opt.Log,
+		tokenKey: keys.DeriveKey("fitconnect-access-token-v1"),
+		givenUp: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ozgo_fitconnect_callbacks_given_up_total",
+			Help: "Callbacks to destinations or senders abandoned after retrying for the configured time.",
+		}),
+		delivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ozgo_fitconnect_callbacks_delivered_total",
+			Help: "Callbacks answered with 2xx.",
+		}),
+		failed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ozgo_fitconnect_callback_attempts_failed_total",
+			Help: "Callback attempts that failed and will be retried.",
+		}),
+	}
+	if opt.Registerer != nil {
+		opt.Registerer.MustRegister(s.givenUp, s.delivered, s.failed)
+	}
+	return s
+}
+
+// Options returns the effective options (after defaults).
+func (s *Service) Options() Options { return s.opt }
+
+func (s *Service) now() time.Time { return s.opt.Now().UTC() }
+
+// newUUID returns a random (version 4) UUID, the id form of the API.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
+}
+
+// ValidUUID reports whether s is a UUID in the canonical 8-4-4-4-12 form.
+// Ids from URLs are checked before any lookup.
+func ValidUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
