@@ -43,6 +43,7 @@ Usage:
   ozgo import catalog FILE.json | regions FILE.csv [--data DIR] [--database-url …]
   ozgo audit verify [--data DIR] [--database-url postgres://…]
   ozgo fim inspect|jsonschema|validate FILE … [--codelists DIR]
+  ozgo fitconnect client create --name NAME --scope SCOPE … [--tenant ID] [--json]
   ozgo version
 
 Every flag has an OZGO_* environment variable (see "ozgo COMMAND --help").
@@ -68,6 +69,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runImport(ctx, rest, stdout, stderr)
 	case "fim":
 		err = runFim(ctx, rest, stdout, stderr)
+	case "fitconnect":
+		err = runFitConnect(ctx, rest, stdout, stderr)
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprint(stderr, "usage: ozgo audit verify [--data DIR] [--database-url URL]\n")
@@ -196,6 +199,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 	}
 	url := scheme + "://" + displayAddr(ln.Addr().String()) + "/"
 	go a.RunJanitor(ctx)
+	go a.FitConnect.Run(ctx)
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {
 		printDemo(stdout, url, cfg, a.DB, loaded)

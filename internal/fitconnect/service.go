@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"strconv"
 	"log/slog"
 	"sync"
 	"time"
@@ -202,4 +204,32 @@ func ValidUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// OptionsFromEnv reads the operator's settings from the environment:
+// OZGO_FITCONNECT_MAX_PAYLOAD and OZGO_FITCONNECT_MAX_SUBMISSION (bytes),
+// OZGO_FITCONNECT_CALLBACK_GIVE_UP (a duration such as 24h). Unset values
+// keep the defaults.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	var o Options
+	for _, v := range []struct {
+		name string
+		dst  *int64
+	}{{"OZGO_FITCONNECT_MAX_PAYLOAD", &o.MaxPayload}, {"OZGO_FITCONNECT_MAX_SUBMISSION", &o.MaxSubmission}} {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n <= 0 {
+				return o, fmt.Errorf("%s must be a positive number of bytes, not %q", v.name, s)
+			}
+			*v.dst = n
+		}
+	}
+	if s := getenv("OZGO_FITCONNECT_CALLBACK_GIVE_UP"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return o, fmt.Errorf("OZGO_FITCONNECT_CALLBACK_GIVE_UP must be a positive duration such as 24h, not %q", s)
+		}
+		o.CallbackGiveUp = d
+	}
+	return o, nil
 }
