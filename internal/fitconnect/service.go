@@ -208,7 +208,8 @@ func ValidUUID(s string) bool {
 
 // OptionsFromEnv reads the operator's settings from the environment:
 // OZGO_FITCONNECT_MAX_PAYLOAD and OZGO_FITCONNECT_MAX_SUBMISSION (bytes),
-// OZGO_FITCONNECT_CALLBACK_GIVE_UP (a duration such as 24h). Unset values
+// OZGO_FITCONNECT_CALLBACK_GIVE_UP (a duration such as 24h) and, for
+// development, OZGO_FITCONNECT_INSECURE_CALLBACKS=1. Unset values
 // keep the defaults.
 func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	var o Options
@@ -224,6 +225,8 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 			*v.dst = n
 		}
 	}
+	// For development and tests only: callbacks to plain-HTTP receivers.
+	o.AllowHTTPCallbacks = getenv("OZGO_FITCONNECT_INSECURE_CALLBACKS") == "1"
 	if s := getenv("OZGO_FITCONNECT_CALLBACK_GIVE_UP"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
