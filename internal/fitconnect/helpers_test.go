@@ -390,3 +390,25 @@ func (su *setup) raw(method, path, ctype string, body []byte) (int, []byte, erro
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
 }
+
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// withKid is the destination's key announced under another kid.
+func withKid(su *setup, kid string) jose.JSONWebKey {
+	return jose.JSONWebKey{Key: &su.enc.Priv.PublicKey, KeyID: kid}
+}
+
+var small2048Key *rsa.PrivateKey
+
+// small2048 is a 2048-bit key under the destination's kid: a JWE for it
+// has an encrypted key of the wrong length.
+func small2048(t testing.TB, kid string) jose.JSONWebKey {
+	if small2048Key == nil {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		small2048Key = k
+	}
+	return jose.JSONWebKey{Key: &small2048Key.PublicKey, KeyID: kid}
+}
