@@ -5,8 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 

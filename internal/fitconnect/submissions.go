@@ -567,7 +567,8 @@ func (s *Service) GetAttachment(ctx context.Context, p Principal, subID, attID s
 type SendRequest struct {
 	// Destination is the destination id; empty routes by ServiceURN and
 	// RegionARS (see Route).
-	Destination       string
+	Destination string
+	// ServiceURN is the Leistung's URN (a bare LeiKa key is accepted).
 	ServiceURN        string
 	ServiceName       string
 	RegionARS         string
@@ -587,6 +588,9 @@ type SendAttachment struct {
 // It returns once the submission is committed.
 func (s *Service) SendInternal(ctx context.Context, r SendRequest) (submissionID, caseID string, err error) {
 	p := Principal{ClientID: "ozgo-internal", internal: true}
+	if r.ServiceURN != "" && !strings.HasPrefix(r.ServiceURN, "urn:") {
+		r.ServiceURN = LeikaPrefix + r.ServiceURN // a bare LeiKa key
+	}
 	dest := r.Destination
 	if dest == "" {
 		d, err := s.Route(ctx, r.ServiceURN, r.RegionARS)
