@@ -162,7 +162,7 @@ func (s *Service) CreateClient(ctx context.Context, actor, name, tenant string, 
 		return NewClient{}, errs.Wrap(errs.Internal, "fitconnect.CreateClient", err, "")
 	}
 	nc := NewClient{ClientID: newUUID(), ClientSecret: base64.RawURLEncoding.EncodeToString(raw[:]), Scopes: scopes}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if tenant != "" {
 			var one int
 			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, tenant).Scan(&one); err != nil {

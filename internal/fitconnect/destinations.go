@@ -176,7 +176,7 @@ func (s *Service) CreateDestination(ctx context.Context, p Principal, in Destina
 		}
 		d.CallbackURL, d.callbackSecret = in.Callback.URL, in.Callback.Secret
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := s.insertDestination(ctx, tx, d); err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func (s *Service) insertDestination(ctx context.Context, tx *store.Tx, d *Destin
 	svcs, _ := json.Marshal(d.Services)
 	vers, _ := json.Marshal(d.MetadataVersions)
 	contact, _ := json.Marshal(d.Contact)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO fc_destinations (id, tenant_id, owner_client, status, services, encryption_kid, signing_kid,
+	if _, err := s.exec(ctx, tx, `INSERT INTO fc_destinations (id, tenant_id, owner_client, status, services, encryption_kid, signing_kid,
 		metadata_versions, contact, reply_channels, callback_url, callback_secret, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.TenantID, d.OwnerClient, string(d.Status), string(svcs), d.EncryptionKid, d.SigningKid, string(vers), string(contact),
@@ -289,7 +289,7 @@ func (s *Service) loadDestination(ctx context.Context, q store.Querier, id strin
 	if !ValidUUID(id) {
 		return nil, errs.E(errs.NotFound, "Zustellpunkt nicht gefunden.")
 	}
-	d, err := s.scanDestination(q.QueryRowContext(ctx, `SELECT `+destCols+` FROM fc_destinations WHERE id = ?`, id))
+	d, err := s.scanDestination(s.queryRow(ctx, q, `SELECT `+destCols+` FROM fc_destinations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "Zustellpunkt nicht gefunden.")
 	}
@@ -407,7 +407,7 @@ func (s *Service) changeDestination(ctx context.Context, p Principal, id string,
 		return nil, errs.FieldError("encryptionPublicKey", "Schlüssel werden über /keys hinzugefügt, nicht beim Ändern des Zustellpunkts.")
 	}
 	var out *Destination
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		d, err := s.manageable(ctx, tx, p, id)
 		if err != nil {
 			return err
@@ -469,14 +469,14 @@ func (s *Service) changeDestination(ctx context.Context, p Principal, id string,
 		svcs, _ := json.Marshal(d.Services)
 		vers, _ := json.Marshal(d.MetadataVersions)
 		contact, _ := json.Marshal(d.Contact)
-		if _, err := tx.ExecContext(ctx, `UPDATE fc_destinations SET status = ?, services = ?, encryption_kid = ?, metadata_versions = ?,
+		if _, err := s.exec(ctx, tx, `UPDATE fc_destinations SET status = ?, services = ?, encryption_kid = ?, metadata_versions = ?,
 			contact = ?, reply_channels = ?, callback_url = ?, callback_secret = ?, updated_at = ? WHERE id = ?`,
 			string(d.Status), string(svcs), d.EncryptionKid, string(vers), string(contact), string(d.ReplyChannels),
 			d.CallbackURL, sealed, formatTime(d.Updated), d.ID); err != nil {
 			return err
 		}
 		if regionsChanged {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM fc_destination_regions WHERE destination_id = ?`, d.ID); err != nil {
+			if _, err := s.exec(ctx, tx, `DELETE FROM fc_destination_regions WHERE destination_id = ?`, d.ID); err != nil {
 				return err
 			}
 			if err := insertRegions(ctx, tx, d); err != nil {
@@ -493,13 +493,13 @@ func (s *Service) changeDestination(ctx context.Context, p Principal, id string,
 // submission. One with submissions keeps its event logs verifiable and can
 // only be decommissioned.
 func (s *Service) DeleteDestination(ctx context.Context, p Principal, id string) error {
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		d, err := s.manageable(ctx, tx, p, id)
 		if err != nil {
 			return err
 		}
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fc_submissions WHERE destination_id = ?`, d.ID).Scan(&n); err != nil {
+		if err := s.queryRow(ctx, tx, `SELECT COUNT(*) FROM fc_submissions WHERE destination_id = ?`, d.ID).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -507,7 +507,7 @@ func (s *Service) DeleteDestination(ctx context.Context, p Principal, id string)
 		}
 		for _, q := range []string{`DELETE FROM fc_destination_regions WHERE destination_id = ?`, `DELETE FROM fc_destination_keys WHERE destination_id = ?`,
 			`DELETE FROM fc_cases WHERE destination_id = ?`, `DELETE FROM fc_destinations WHERE id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, d.ID); err != nil {
+			if _, err := s.exec(ctx, tx, q, d.ID); err != nil {
 				return err
 			}
 		}
@@ -517,7 +517,7 @@ func (s *Service) DeleteDestination(ctx context.Context, p Principal, id string)
 
 func (s *Service) destinationKey(ctx context.Context, q store.Querier, destID, kid string) (JWK, error) {
 	var raw string
-	err := q.QueryRowContext(ctx, `SELECT jwk FROM fc_destination_keys WHERE destination_id = ? AND kid = ?`, destID, kid).Scan(&raw)
+	err := s.queryRow(ctx, q, `SELECT jwk FROM fc_destination_keys WHERE destination_id = ? AND kid = ?`, destID, kid).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return JWK{}, errs.E(errs.NotFound, "Schlüssel nicht gefunden.")
 	}
@@ -552,7 +552,7 @@ func (s *Service) AddKey(ctx context.Context, p Principal, destID string, k JWK)
 	if _, err := validateJWK(&k, useEither, "jwk"); err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		d, err := s.manageable(ctx, tx, p, destID)
 		if err != nil {
 			return err

@@ -39,7 +39,7 @@ func (s *Service) addEvent(ctx context.Context, tx *store.Tx, caseID, subID, eve
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO fc_events (case_id, submission_id, jti, event, claims, token, created_at) VALUES (?, ?, ?, ?, ?, '', ?)`,
+	_, err = s.exec(ctx, tx, `INSERT INTO fc_events (case_id, submission_id, jti, event, claims, token, created_at) VALUES (?, ?, ?, ?, ?, '', ?)`,
 		caseID, subID, jti, event, string(raw), formatTime(now))
 	return err
 }
@@ -349,9 +349,9 @@ func (s *Service) PostEvent(ctx context.Context, p Principal, caseID, token stri
 	if len(evPayload) > 0 && json.Unmarshal(evPayload, &evBody) != nil {
 		return invalid("Die Event-Payload ist kein JSON-Objekt.")
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var status, subCase, sender, cbURL string
-		err := tx.QueryRowContext(ctx, `SELECT status, case_id, sender_client, callback_url FROM fc_submissions WHERE id = ?`, subID).Scan(&status, &subCase, &sender, &cbURL)
+		err := s.queryRow(ctx, tx, `SELECT status, case_id, sender_client, callback_url FROM fc_submissions WHERE id = ?`, subID).Scan(&status, &subCase, &sender, &cbURL)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && subCase != caseID) {
 			return invalid("sub nennt keine Einreichung dieses Vorgangs.")
 		}
@@ -371,7 +371,7 @@ func (s *Service) PostEvent(ctx context.Context, p Principal, caseID, token stri
 				return invalid("Die authenticationTags passen nicht zur Einreichung.")
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE fc_submissions SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		res, err := s.exec(ctx, tx, `UPDATE fc_submissions SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
 			string(next), formatTime(s.now()), subID, status)
 		if err != nil {
 			return err
@@ -380,17 +380,17 @@ func (s *Service) PostEvent(ctx context.Context, p Principal, caseID, token stri
 			return errs.E(errs.Conflict, "Ungültiger Statusübergang: die Einreichung wurde gerade geändert.")
 		}
 		var dup int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fc_events WHERE jti = ?`, c.Jti).Scan(&dup); err != nil {
+		if err := s.queryRow(ctx, tx, `SELECT COUNT(*) FROM fc_events WHERE jti = ?`, c.Jti).Scan(&dup); err != nil {
 			return err
 		}
 		if dup > 0 {
 			return errs.E(errs.Conflict, "Ein Event mit dieser jti existiert bereits.")
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO fc_events (case_id, submission_id, jti, event, claims, token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := s.exec(ctx, tx, `INSERT INTO fc_events (case_id, submission_id, jti, event, claims, token, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			caseID, subID, c.Jti, event, string(payload), token, formatTime(s.now())); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM fc_jobs WHERE ref = ? AND kind IN (?, ?)`, subID, jobNotify, jobReject); err != nil {
+		if _, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE ref = ? AND kind IN (?, ?)`, subID, jobNotify, jobReject); err != nil {
 			return err
 		}
 		if cbURL != "" {
@@ -408,7 +408,7 @@ func (s *Service) PostEvent(ctx context.Context, p Principal, caseID, token stri
 // submittedTags reads the authentication tags recorded at submit.
 func (s *Service) submittedTags(ctx context.Context, q store.Querier, subID string) (AuthenticationTags, error) {
 	var claims string
-	err := q.QueryRowContext(ctx, `SELECT claims FROM fc_events WHERE submission_id = ? AND event = ?`, subID, EventSubmitSubmission).Scan(&claims)
+	err := s.queryRow(ctx, q, `SELECT claims FROM fc_events WHERE submission_id = ? AND event = ?`, subID, EventSubmitSubmission).Scan(&claims)
 	if err != nil {
 		return AuthenticationTags{}, err
 	}

@@ -125,9 +125,15 @@ type Service struct {
 
 	tokenKey []byte
 	tokens   tokenCache
+	stmts    stmtCache
 
 	signMu sync.Mutex
 	signer *signingKey
+
+	// commits queues write transactions for the SQLite group committer
+	// (see inTx).
+	commitOnce sync.Once
+	commits    chan txOp
 
 	givenUp   prometheus.Counter
 	delivered prometheus.Counter
@@ -235,4 +241,93 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		o.CallbackGiveUp = d
 	}
 	return o, nil
+}
+
+// inTx runs fn in a write transaction. On PostgreSQL that is simply a
+// transaction. On SQLite, write transactions of this process are grouped:
+// one goroutine runs whatever is queued in one transaction, each in a
+// savepoint of its own (so one failing fn rolls back only itself), and
+// commits once. SQLite allows one writer at a time and every commit costs
+// an fsync; grouping turns a queue of commits into one, and nothing is
+// acknowledged before it is committed. fn gets a context that is not
+// cancelled with the request, so a client going away cannot interrupt a
+// transaction shared with others.
+func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *store.Tx) error) error {
+	if s.db.Engine() != store.SQLite {
+		return s.db.InTx(ctx, func(tx *store.Tx) error { return fn(ctx, tx) })
+	}
+	s.commitOnce.Do(func() {
+		s.commits = make(chan txOp, 256)
+		go s.committer()
+	})
+	op := txOp{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan error, 1)}
+	select {
+	case s.commits <- op:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-op.done
+}
+
+// txOp is one queued write transaction.
+type txOp struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, tx *store.Tx) error
+	done chan error
+}
+
+// maxGroup bounds a group so one commit does not wait for too much work.
+const maxGroup = 128
+
+func (s *Service) committer() {
+	for op := range s.commits {
+		group := []txOp{op}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case o := <-s.commits:
+				group = append(group, o)
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group)
+	}
+}
+
+func (s *Service) commitGroup(group []txOp) {
+	results := make([]error, len(group))
+	ctx := context.Background()
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		for i, op := range group {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT fc_op`); err != nil {
+				return err
+			}
+			if results[i] = runOp(op, tx); results[i] != nil {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO fc_op`); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE fc_op`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, op := range group {
+		if err != nil && results[i] == nil {
+			results[i] = err // nothing of the group was committed
+		}
+		op.done <- results[i]
+	}
+}
+
+// runOp runs one fn, turning a panic into an error so the group goes on.
+func runOp(op txOp, tx *store.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("fitconnect: panic in transaction: %v", p)
+		}
+	}()
+	return op.fn(op.ctx, tx)
 }

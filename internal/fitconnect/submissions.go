@@ -90,10 +90,10 @@ func (s *Service) CreateSubmission(ctx context.Context, p Principal, req CreateS
 		}
 	}
 	attJSON, _ := json.Marshal(atts)
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if caseID != "" {
 			var dest string
-			err := tx.QueryRowContext(ctx, `SELECT destination_id FROM fc_cases WHERE id = ?`, caseID).Scan(&dest)
+			err := s.queryRow(ctx, tx, `SELECT destination_id FROM fc_cases WHERE id = ?`, caseID).Scan(&dest)
 			if errors.Is(err, sql.ErrNoRows) || (err == nil && dest != d.ID) {
 				return errs.E(errs.NotFound, "Vorgang nicht gefunden.")
 			}
@@ -102,11 +102,11 @@ func (s *Service) CreateSubmission(ctx context.Context, p Principal, req CreateS
 			}
 		} else {
 			caseID = newUUID()
-			if _, err := tx.ExecContext(ctx, `INSERT INTO fc_cases (id, destination_id, created_at) VALUES (?, ?, ?)`, caseID, d.ID, formatTime(now)); err != nil {
+			if _, err := s.exec(ctx, tx, `INSERT INTO fc_cases (id, destination_id, created_at) VALUES (?, ?, ?)`, caseID, d.ID, formatTime(now)); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO fc_submissions (id, case_id, destination_id, sender_client, service_id, service_name,
+		if _, err := s.exec(ctx, tx, `INSERT INTO fc_submissions (id, case_id, destination_id, sender_client, service_id, service_name,
 			service_desc, status, attachments, metadata, data, data_blob, callback_url, callback_secret, created_at, submitted_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', ?, ?, ?, '', ?)`,
 			subID, caseID, d.ID, p.ClientID, id, req.ServiceType.Name, req.ServiceType.Description, string(StatusIncomplete),
@@ -114,7 +114,7 @@ func (s *Service) CreateSubmission(ctx context.Context, p Principal, req CreateS
 			return err
 		}
 		for _, a := range atts {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO fc_attachments (submission_id, id, jwe, blob_id, size, auth_tag, uploaded_at)
+			if _, err := s.exec(ctx, tx, `INSERT INTO fc_attachments (submission_id, id, jwe, blob_id, size, auth_tag, uploaded_at)
 				VALUES (?, ?, '', '', 0, '', '')`, subID, a); err != nil {
 				return err
 			}
@@ -151,7 +151,7 @@ func (s *Service) sendTarget(ctx context.Context, q store.Querier, p Principal, 
 	}
 	var t target
 	var status, atts, jwk string
-	err := q.QueryRowContext(ctx, `SELECT s.status, s.sender_client, s.destination_id, s.case_id, s.attachments, d.encryption_kid, COALESCE(k.jwk, '')
+	err := s.queryRow(ctx, q, `SELECT s.status, s.sender_client, s.destination_id, s.case_id, s.attachments, d.encryption_kid, COALESCE(k.jwk, '')
 		FROM fc_submissions s JOIN fc_destinations d ON d.id = s.destination_id
 		LEFT JOIN fc_destination_keys k ON k.destination_id = d.id AND k.kid = d.encryption_kid
 		WHERE s.id = ?`, subID).Scan(&status, &t.sender, &t.destination, &t.caseID, &atts, &t.encKid, &jwk)
@@ -213,25 +213,25 @@ func (s *Service) PutAttachment(ctx context.Context, p Principal, subID, attID, 
 		inline, blobID = "", bi.ID
 	}
 	var oldBlob string
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var status string
 		var total int64
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM fc_submissions WHERE id = ?`, subID).Scan(&status); err != nil {
+		if err := s.queryRow(ctx, tx, `SELECT status FROM fc_submissions WHERE id = ?`, subID).Scan(&status); err != nil {
 			return err
 		}
 		if SubmissionStatus(status) != StatusIncomplete {
 			return conflictNotIncomplete(SubmissionStatus(status))
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(size), 0) FROM fc_attachments WHERE submission_id = ? AND id <> ?`, subID, attID).Scan(&total); err != nil {
+		if err := s.queryRow(ctx, tx, `SELECT COALESCE(SUM(size), 0) FROM fc_attachments WHERE submission_id = ? AND id <> ?`, subID, attID).Scan(&total); err != nil {
 			return err
 		}
 		if total+size > s.opt.MaxSubmission {
 			return tooLarge("Die Einreichung ist mit dieser Anlage größer als erlaubt.")
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT blob_id FROM fc_attachments WHERE submission_id = ? AND id = ?`, subID, attID).Scan(&oldBlob); err != nil {
+		if err := s.queryRow(ctx, tx, `SELECT blob_id FROM fc_attachments WHERE submission_id = ? AND id = ?`, subID, attID).Scan(&oldBlob); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE fc_attachments SET jwe = ?, blob_id = ?, size = ?, auth_tag = ?, uploaded_at = ?
+		_, err := s.exec(ctx, tx, `UPDATE fc_attachments SET jwe = ?, blob_id = ?, size = ?, auth_tag = ?, uploaded_at = ?
 			WHERE submission_id = ? AND id = ?`, inline, blobID, size, info.Tag, formatTime(s.now()), subID, attID)
 		return err
 	})
@@ -295,8 +295,8 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 		inlineData, dataBlob = "", bi.ID
 	}
 	var out Submitted
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, auth_tag, size, uploaded_at FROM fc_attachments WHERE submission_id = ?`, subID)
+	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		rows, err := s.query(ctx, tx, `SELECT id, auth_tag, size, uploaded_at FROM fc_attachments WHERE submission_id = ?`, subID)
 		if err != nil {
 			return err
 		}
@@ -330,7 +330,7 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 			return tooLarge("Die Einreichung ist insgesamt größer als erlaubt.")
 		}
 		now := s.now()
-		res, err := tx.ExecContext(ctx, `UPDATE fc_submissions SET status = ?, metadata = ?, data = ?, data_blob = ?, submitted_at = ?, updated_at = ?
+		res, err := s.exec(ctx, tx, `UPDATE fc_submissions SET status = ?, metadata = ?, data = ?, data_blob = ?, submitted_at = ?, updated_at = ?
 			WHERE id = ? AND status = ?`, string(StatusSubmitted), metadata, inlineData, dataBlob, formatTime(now), formatTime(now), subID, string(StatusIncomplete))
 		if err != nil {
 			return err
@@ -341,7 +341,7 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 		if err := s.addEvent(ctx, tx, t.caseID, subID, EventSubmitSubmission, map[string]any{"authenticationTags": tags}); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM fc_jobs WHERE ref = ? AND kind = ?`, subID, jobIncomplete); err != nil {
+		if _, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE ref = ? AND kind = ?`, subID, jobIncomplete); err != nil {
 			return err
 		}
 		if err := s.addJob(ctx, tx, jobNotify, subID, now.Add(s.opt.NotifyAfter), now.Add(s.opt.NotifyAfter)); err != nil {
@@ -351,7 +351,7 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 			return err
 		}
 		var cbURL, svcID, svcName, svcDesc string
-		if err := tx.QueryRowContext(ctx, `SELECT d.callback_url, s.service_id, s.service_name, s.service_desc, s.callback_url
+		if err := s.queryRow(ctx, tx, `SELECT d.callback_url, s.service_id, s.service_name, s.service_desc, s.callback_url
 			FROM fc_submissions s JOIN fc_destinations d ON d.id = s.destination_id WHERE s.id = ?`, subID).
 			Scan(&cbURL, &svcID, &svcName, &svcDesc, &out.CallbackURL); err != nil {
 			return err

@@ -36,7 +36,7 @@ const (
 )
 
 func (s *Service) addJob(ctx context.Context, tx *store.Tx, kind, ref string, runAt, giveUpAt time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO fc_jobs (kind, ref, run_at, give_up_at, attempts, locked_until, created_at) VALUES (?, ?, ?, ?, 0, '', ?)`,
+	_, err := s.exec(ctx, tx, `INSERT INTO fc_jobs (kind, ref, run_at, give_up_at, attempts, locked_until, created_at) VALUES (?, ?, ?, ?, 0, '', ?)`,
 		kind, ref, formatTime(runAt), formatTime(giveUpAt), formatTime(s.now()))
 	return err
 }
@@ -55,12 +55,12 @@ type job struct {
 func (s *Service) claim(ctx context.Context, n int) ([]job, error) {
 	var out []job
 	now := s.now()
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		q := `SELECT id, kind, ref, give_up_at, attempts FROM fc_jobs WHERE run_at <= ? AND locked_until <= ? ORDER BY run_at, id LIMIT ?`
 		if tx.Engine() == store.Postgres {
 			q += ` FOR UPDATE SKIP LOCKED`
 		}
-		rows, err := tx.QueryContext(ctx, q, formatTime(now), formatTime(now), n)
+		rows, err := s.query(ctx, tx, q, formatTime(now), formatTime(now), n)
 		if err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func (s *Service) claim(ctx context.Context, n int) ([]job, error) {
 			return err
 		}
 		for _, j := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE fc_jobs SET locked_until = ? WHERE id = ?`, formatTime(now.Add(jobLease)), j.id); err != nil {
+			if _, err := s.exec(ctx, tx, `UPDATE fc_jobs SET locked_until = ? WHERE id = ?`, formatTime(now.Add(jobLease)), j.id); err != nil {
 				return err
 			}
 		}
@@ -106,14 +106,9 @@ func (s *Service) retryJob(ctx context.Context, j job) error {
 	return err
 }
 
-// RunOnce claims and runs the due jobs and signs pending SETs once. It
+// RunOnce claims and runs the due jobs once. It
 // returns how many jobs ran. Run calls it in a loop; tests call it directly.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
-	// A small budget: signing is paid when logs are read; the worker only
-	// works ahead a little, so it never competes with the send path.
-	if _, err := s.signPending(ctx, "", 20); err != nil {
-		return 0, err
-	}
 	jobs, err := s.claim(ctx, 50)
 	if err != nil {
 		return 0, err
@@ -131,7 +126,8 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 }
 
 // Run is the background worker: callbacks with retries, the deadlines of
-// the status machine, signing of new SETs. Every ozgo process may run it;
+// the status machine. (SETs are signed when first read, not here: signing
+// ahead would cost a core at high submission rates.) Every ozgo process may run it;
 // the jobs live in the database. It returns when ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTicker(time.Second)
@@ -237,17 +233,17 @@ func (s *Service) runCallback(ctx context.Context, j job) error {
 // attachments, and records delete-submission.
 func (s *Service) expireIncomplete(ctx context.Context, j job) error {
 	var blobs []string
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var status, caseID, destID string
-		err := tx.QueryRowContext(ctx, `SELECT status, case_id, destination_id FROM fc_submissions WHERE id = ?`, j.ref).Scan(&status, &caseID, &destID)
+		err := s.queryRow(ctx, tx, `SELECT status, case_id, destination_id FROM fc_submissions WHERE id = ?`, j.ref).Scan(&status, &caseID, &destID)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && SubmissionStatus(status) != StatusIncomplete) {
-			_, err := tx.ExecContext(ctx, `DELETE FROM fc_jobs WHERE id = ?`, j.id)
+			_, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE id = ?`, j.id)
 			return err
 		}
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT blob_id FROM fc_attachments WHERE submission_id = ? AND blob_id <> ''`, j.ref)
+		rows, err := s.query(ctx, tx, `SELECT blob_id FROM fc_attachments WHERE submission_id = ? AND blob_id <> ''`, j.ref)
 		if err != nil {
 			return err
 		}
@@ -261,17 +257,17 @@ func (s *Service) expireIncomplete(ctx context.Context, j job) error {
 		}
 		rows.Close()
 		for _, q := range []string{`DELETE FROM fc_attachments WHERE submission_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, j.ref); err != nil {
+			if _, err := s.exec(ctx, tx, q, j.ref); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE fc_submissions SET status = ?, updated_at = ? WHERE id = ?`, string(StatusDeleted), formatTime(s.now()), j.ref); err != nil {
+		if _, err := s.exec(ctx, tx, `UPDATE fc_submissions SET status = ?, updated_at = ? WHERE id = ?`, string(StatusDeleted), formatTime(s.now()), j.ref); err != nil {
 			return err
 		}
 		if err := s.addEvent(ctx, tx, caseID, j.ref, EventDeleteSubmission, nil); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM fc_jobs WHERE id = ?`, j.id); err != nil {
+		if _, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE id = ?`, j.id); err != nil {
 			return err
 		}
 		_, err = s.audit.Append(ctx, tx, audit.Entry{Actor: audit.System, Action: "fitconnect.submission.deleted",
@@ -291,24 +287,24 @@ func (s *Service) expireIncomplete(ctx context.Context, j job) error {
 // notify-submission event (and an operator warning), after RejectAfter a
 // reject-submission event from the Zustelldienst.
 func (s *Service) deadline(ctx context.Context, j job) error {
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var status, caseID, destID, cbURL string
-		err := tx.QueryRowContext(ctx, `SELECT status, case_id, destination_id, callback_url FROM fc_submissions WHERE id = ?`, j.ref).Scan(&status, &caseID, &destID, &cbURL)
+		err := s.queryRow(ctx, tx, `SELECT status, case_id, destination_id, callback_url FROM fc_submissions WHERE id = ?`, j.ref).Scan(&status, &caseID, &destID, &cbURL)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && SubmissionStatus(status) != StatusSubmitted && SubmissionStatus(status) != StatusForwarded) {
-			_, err := tx.ExecContext(ctx, `DELETE FROM fc_jobs WHERE id = ?`, j.id)
+			_, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE id = ?`, j.id)
 			return err
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM fc_jobs WHERE id = ?`, j.id); err != nil {
+		if _, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE id = ?`, j.id); err != nil {
 			return err
 		}
 		if j.kind == jobNotify {
 			s.log.Warn("fitconnect: submission not picked up", "submission", j.ref, "destination", destID)
 			return s.addEvent(ctx, tx, caseID, j.ref, EventNotifySubmission, map[string]any{})
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE fc_submissions SET status = ?, updated_at = ? WHERE id = ?`, string(StatusRejected), formatTime(s.now()), j.ref); err != nil {
+		if _, err := s.exec(ctx, tx, `UPDATE fc_submissions SET status = ?, updated_at = ? WHERE id = ?`, string(StatusRejected), formatTime(s.now()), j.ref); err != nil {
 			return err
 		}
 		problem := map[string]any{"problems": []map[string]string{{
