@@ -56,10 +56,14 @@ func BenchmarkSendPath(b *testing.B) {
 	})
 }
 
-// runSends runs send b.N times from 16 concurrent clients and reports
+// benchParallelism × GOMAXPROCS clients send at once: many online
+// services and form submissions arrive together.
+const benchParallelism = 32
+
+// runSends runs send b.N times from concurrent clients and reports
 // throughput and latency percentiles.
 func runSends(b *testing.B, send func() bool) {
-	b.SetParallelism(8)
+	b.SetParallelism(benchParallelism)
 	var mu sync.Mutex
 	var lat []time.Duration
 	failed := 0

@@ -390,7 +390,7 @@ func (s *Service) PostEvent(ctx context.Context, p Principal, caseID, token stri
 			caseID, subID, c.Jti, event, string(payload), token, formatTime(s.now())); err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE ref = ? AND kind IN (?, ?)`, subID, jobNotify, jobReject); err != nil {
+		if _, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE ref = ? AND kind = ?`, subID, jobDeadline); err != nil {
 			return err
 		}
 		if cbURL != "" {

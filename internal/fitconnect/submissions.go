@@ -113,16 +113,27 @@ func (s *Service) CreateSubmission(ctx context.Context, p Principal, req CreateS
 			string(attJSON), cbURL, sealed, formatTime(now), formatTime(now)); err != nil {
 			return err
 		}
-		for _, a := range atts {
-			if _, err := s.exec(ctx, tx, `INSERT INTO fc_attachments (submission_id, id, jwe, blob_id, size, auth_tag, uploaded_at)
-				VALUES (?, ?, '', '', 0, '', '')`, subID, a); err != nil {
+		if len(atts) > 0 {
+			// One statement for all announced attachments; the query text
+			// depends only on their number, so it stays prepared.
+			q := `INSERT INTO fc_attachments (submission_id, id, jwe, blob_id, size, auth_tag, uploaded_at) VALUES ` +
+				strings.TrimSuffix(strings.Repeat(`(?, ?, '', '', 0, '', ''), `, len(atts)), ", ")
+			args := make([]any, 0, 2*len(atts))
+			for _, a := range atts {
+				args = append(args, subID, a)
+			}
+			if len(atts) > 16 {
+				if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+					return err
+				}
+			} else if _, err := s.exec(ctx, tx, q, args...); err != nil {
 				return err
 			}
 		}
 		if err := s.addEvent(ctx, tx, caseID, subID, EventCreateSubmission, nil); err != nil {
 			return err
 		}
-		return s.addJob(ctx, tx, jobIncomplete, subID, now.Add(s.opt.IncompleteTTL), now.Add(s.opt.IncompleteTTL))
+		return s.addJob(ctx, tx, jobDeadline, subID, now.Add(s.opt.IncompleteTTL), now.Add(s.opt.IncompleteTTL))
 	})
 	if err != nil {
 		return Created{}, err
@@ -140,6 +151,10 @@ type target struct {
 	encKid      string
 	keyBytes    int
 	attachments []string
+	service     ServiceType
+	callback    string // the sender's callback URL
+	// destCallback is the destination's callback URL ("" for none).
+	destCallback string
 }
 
 // sendTarget loads a submission for its sender: NotFound for unknown ids
@@ -151,10 +166,12 @@ func (s *Service) sendTarget(ctx context.Context, q store.Querier, p Principal, 
 	}
 	var t target
 	var status, atts, jwk string
-	err := s.queryRow(ctx, q, `SELECT s.status, s.sender_client, s.destination_id, s.case_id, s.attachments, d.encryption_kid, COALESCE(k.jwk, '')
+	err := s.queryRow(ctx, q, `SELECT s.status, s.sender_client, s.destination_id, s.case_id, s.attachments, d.encryption_kid, COALESCE(k.jwk, ''),
+			s.service_id, s.service_name, s.service_desc, s.callback_url, d.callback_url
 		FROM fc_submissions s JOIN fc_destinations d ON d.id = s.destination_id
 		LEFT JOIN fc_destination_keys k ON k.destination_id = d.id AND k.kid = d.encryption_kid
-		WHERE s.id = ?`, subID).Scan(&status, &t.sender, &t.destination, &t.caseID, &atts, &t.encKid, &jwk)
+		WHERE s.id = ?`, subID).Scan(&status, &t.sender, &t.destination, &t.caseID, &atts, &t.encKid, &jwk,
+		&t.service.Identifier, &t.service.Name, &t.service.Description, &t.callback, &t.destCallback)
 	if errors.Is(err, sql.ErrNoRows) {
 		return target{}, notFoundSubmission()
 	}
@@ -216,20 +233,17 @@ func (s *Service) PutAttachment(ctx context.Context, p Principal, subID, attID, 
 	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var status string
 		var total int64
-		if err := s.queryRow(ctx, tx, `SELECT status FROM fc_submissions WHERE id = ?`, subID).Scan(&status); err != nil {
+		if err := s.queryRow(ctx, tx, `SELECT s.status,
+				(SELECT COALESCE(SUM(size), 0) FROM fc_attachments WHERE submission_id = s.id AND id <> ?),
+				(SELECT blob_id FROM fc_attachments WHERE submission_id = s.id AND id = ?)
+			FROM fc_submissions s WHERE s.id = ?`, attID, attID, subID).Scan(&status, &total, &oldBlob); err != nil {
 			return err
 		}
 		if SubmissionStatus(status) != StatusIncomplete {
 			return conflictNotIncomplete(SubmissionStatus(status))
 		}
-		if err := s.queryRow(ctx, tx, `SELECT COALESCE(SUM(size), 0) FROM fc_attachments WHERE submission_id = ? AND id <> ?`, subID, attID).Scan(&total); err != nil {
-			return err
-		}
 		if total+size > s.opt.MaxSubmission {
 			return tooLarge("Die Einreichung ist mit dieser Anlage größer als erlaubt.")
-		}
-		if err := s.queryRow(ctx, tx, `SELECT blob_id FROM fc_attachments WHERE submission_id = ? AND id = ?`, subID, attID).Scan(&oldBlob); err != nil {
-			return err
 		}
 		_, err := s.exec(ctx, tx, `UPDATE fc_attachments SET jwe = ?, blob_id = ?, size = ?, auth_tag = ?, uploaded_at = ?
 			WHERE submission_id = ? AND id = ?`, inline, blobID, size, info.Tag, formatTime(s.now()), subID, attID)
@@ -341,28 +355,18 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 		if err := s.addEvent(ctx, tx, t.caseID, subID, EventSubmitSubmission, map[string]any{"authenticationTags": tags}); err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE ref = ? AND kind = ?`, subID, jobIncomplete); err != nil {
+		notify := formatTime(now.Add(s.opt.NotifyAfter))
+		if _, err := s.exec(ctx, tx, `UPDATE fc_jobs SET run_at = ?, give_up_at = ?, attempts = 0, locked_until = '' WHERE ref = ? AND kind = ?`,
+			notify, notify, subID, jobDeadline); err != nil {
 			return err
 		}
-		if err := s.addJob(ctx, tx, jobNotify, subID, now.Add(s.opt.NotifyAfter), now.Add(s.opt.NotifyAfter)); err != nil {
-			return err
-		}
-		if err := s.addJob(ctx, tx, jobReject, subID, now.Add(s.opt.RejectAfter), now.Add(s.opt.RejectAfter)); err != nil {
-			return err
-		}
-		var cbURL, svcID, svcName, svcDesc string
-		if err := s.queryRow(ctx, tx, `SELECT d.callback_url, s.service_id, s.service_name, s.service_desc, s.callback_url
-			FROM fc_submissions s JOIN fc_destinations d ON d.id = s.destination_id WHERE s.id = ?`, subID).
-			Scan(&cbURL, &svcID, &svcName, &svcDesc, &out.CallbackURL); err != nil {
-			return err
-		}
-		if cbURL != "" {
+		if t.destCallback != "" {
 			if err := s.addJob(ctx, tx, jobCallbackDestination, subID, now, now.Add(s.opt.CallbackGiveUp)); err != nil {
 				return err
 			}
 		}
 		out = Submitted{DestinationID: t.destination, SubmissionID: subID, CaseID: t.caseID, Attachments: t.attachments,
-			ServiceType: ServiceType{Identifier: svcID, Name: svcName, Description: svcDesc}, CallbackURL: out.CallbackURL}
+			ServiceType: t.service, CallbackURL: t.callback}
 		_, err = s.audit.Append(ctx, tx, audit.Entry{Actor: actorOf(p), Action: "fitconnect.submission.submitted",
 			ObjectType: "fitconnect_submission", ObjectID: subID,
 			Details: map[string]string{"destination": t.destination, "case": t.caseID}})

@@ -18,9 +18,12 @@ import (
 
 // Job kinds.
 const (
-	jobIncomplete          = "deadline:incomplete"
-	jobNotify              = "deadline:notify"
-	jobReject              = "deadline:reject"
+	// jobDeadline is the one deadline job of a submission: due IncompleteTTL
+	// after creation (delete if still incomplete), moved at submit to
+	// NotifyAfter (notify-submission if not picked up), then to RejectAfter
+	// (reject-submission). attempts counts the stage: 0 before the notify
+	// event, 1 after it.
+	jobDeadline            = "deadline"
 	jobCallbackDestination = "callback:destination"
 	jobCallbackSender      = "callback:sender"
 )
@@ -152,9 +155,7 @@ func (s *Service) runJob(ctx context.Context, j job) error {
 	switch j.kind {
 	case jobCallbackDestination, jobCallbackSender:
 		return s.runCallback(ctx, j)
-	case jobIncomplete:
-		return s.expireIncomplete(ctx, j)
-	case jobNotify, jobReject:
+	case jobDeadline:
 		return s.deadline(ctx, j)
 	}
 	s.log.Error("fitconnect: unknown job kind dropped", "kind", j.kind, "job", j.id)
@@ -283,13 +284,22 @@ func (s *Service) expireIncomplete(ctx context.Context, j job) error {
 	return nil
 }
 
-// deadline handles a submission not picked up: after NotifyAfter a
+// deadline runs the deadline job of a submission: an incomplete one is
+// deleted; one not picked up gets, after NotifyAfter, a
 // notify-submission event (and an operator warning), after RejectAfter a
 // reject-submission event from the Zustelldienst.
 func (s *Service) deadline(ctx context.Context, j job) error {
+	var status string
+	if err := s.db.QueryRowContext(ctx, `SELECT status FROM fc_submissions WHERE id = ?`, j.ref).Scan(&status); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if SubmissionStatus(status) == StatusIncomplete {
+		return s.expireIncomplete(ctx, j)
+	}
 	return s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		var status, caseID, destID, cbURL string
-		err := s.queryRow(ctx, tx, `SELECT status, case_id, destination_id, callback_url FROM fc_submissions WHERE id = ?`, j.ref).Scan(&status, &caseID, &destID, &cbURL)
+		var status, caseID, destID, cbURL, submitted string
+		err := s.queryRow(ctx, tx, `SELECT status, case_id, destination_id, callback_url, submitted_at FROM fc_submissions WHERE id = ?`, j.ref).
+			Scan(&status, &caseID, &destID, &cbURL, &submitted)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && SubmissionStatus(status) != StatusSubmitted && SubmissionStatus(status) != StatusForwarded) {
 			_, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE id = ?`, j.id)
 			return err
@@ -297,12 +307,17 @@ func (s *Service) deadline(ctx context.Context, j job) error {
 		if err != nil {
 			return err
 		}
+		if j.attempts == 0 {
+			s.log.Warn("fitconnect: submission not picked up", "submission", j.ref, "destination", destID)
+			next := parseTime(submitted).Add(s.opt.RejectAfter)
+			if _, err := s.exec(ctx, tx, `UPDATE fc_jobs SET run_at = ?, give_up_at = ?, attempts = 1, locked_until = '' WHERE id = ?`,
+				formatTime(next), formatTime(next), j.id); err != nil {
+				return err
+			}
+			return s.addEvent(ctx, tx, caseID, j.ref, EventNotifySubmission, map[string]any{})
+		}
 		if _, err := s.exec(ctx, tx, `DELETE FROM fc_jobs WHERE id = ?`, j.id); err != nil {
 			return err
-		}
-		if j.kind == jobNotify {
-			s.log.Warn("fitconnect: submission not picked up", "submission", j.ref, "destination", destID)
-			return s.addEvent(ctx, tx, caseID, j.ref, EventNotifySubmission, map[string]any{})
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE fc_submissions SET status = ?, updated_at = ? WHERE id = ?`, string(StatusRejected), formatTime(s.now()), j.ref); err != nil {
 			return err
