@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -245,13 +246,15 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 
 // inTx runs fn in a write transaction. On PostgreSQL that is simply a
 // transaction. On SQLite, write transactions of this process are grouped:
-// one goroutine runs whatever is queued in one transaction, each in a
-// savepoint of its own (so one failing fn rolls back only itself), and
-// commits once. SQLite allows one writer at a time and every commit costs
-// an fsync; grouping turns a queue of commits into one, and nothing is
-// acknowledged before it is committed. fn gets a context that is not
-// cancelled with the request, so a client going away cannot interrupt a
-// transaction shared with others.
+// one goroutine runs whatever is queued in one transaction and commits
+// once. SQLite allows one writer at a time and every commit costs an
+// fsync; grouping turns a queue of commits into one, and nothing is
+// acknowledged before it is committed. When one fn fails, the whole group
+// is rolled back, that fn gets its error and the others run again in a new
+// transaction: so fn must be safe to run more than once (it may only set
+// variables of its caller, no other side effects). fn gets a context that
+// is not cancelled with the request, so a client going away cannot
+// interrupt a transaction shared with others.
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, tx *store.Tx) error) error {
 	if s.db.Engine() != store.SQLite {
 		return s.db.InTx(ctx, func(tx *store.Tx) error { return fn(ctx, tx) })
@@ -295,33 +298,31 @@ func (s *Service) committer() {
 	}
 }
 
-func (s *Service) commitGroup(group []txOp) {
-	results := make([]error, len(group))
+// errOpFailed aborts a group transaction after one of its fns failed.
+var errOpFailed = errors.New("fitconnect: grouped transaction failed")
+
+func (s *Service) commitGroup(pending []txOp) {
 	ctx := context.Background()
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		// Savepoints keep the pages they may have to restore in a
-		// sub-journal; in memory that costs no system calls.
-		_, _ = s.exec(ctx, tx, `PRAGMA temp_store = MEMORY`)
-		for i, op := range group {
-			if _, err := s.exec(ctx, tx, `SAVEPOINT fc_op`); err != nil {
-				return err
-			}
-			if results[i] = runOp(op, tx); results[i] != nil {
-				if _, err := s.exec(ctx, tx, `ROLLBACK TO fc_op`); err != nil {
-					return err
+	for len(pending) > 0 {
+		failed, opErr := -1, error(nil)
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			for i, op := range pending {
+				if err := runOp(op, tx); err != nil {
+					failed, opErr = i, err
+					return errOpFailed
 				}
 			}
-			if _, err := s.exec(ctx, tx, `RELEASE fc_op`); err != nil {
-				return err
-			}
+			return nil
+		})
+		if failed >= 0 {
+			pending[failed].done <- opErr
+			pending = append(pending[:failed:failed], pending[failed+1:]...)
+			continue
 		}
-		return nil
-	})
-	for i, op := range group {
-		if err != nil && results[i] == nil {
-			results[i] = err // nothing of the group was committed
+		for _, op := range pending {
+			op.done <- err // nil when committed
 		}
-		op.done <- results[i]
+		return
 	}
 }
 

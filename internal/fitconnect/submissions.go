@@ -57,7 +57,7 @@ func (s *Service) CreateSubmission(ctx context.Context, p Principal, req CreateS
 		}
 		cbURL, cbSecret = req.Callback.URL, req.Callback.Secret
 	}
-	caseID := ""
+	caseID, newCase := "", false
 	if req.CaseID != "" {
 		caseID = strings.ToLower(req.CaseID)
 		if !ValidUUID(caseID) {
@@ -91,7 +91,7 @@ func (s *Service) CreateSubmission(ctx context.Context, p Principal, req CreateS
 	}
 	attJSON, _ := json.Marshal(atts)
 	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
-		if caseID != "" {
+		if caseID != "" && !newCase {
 			var dest string
 			err := s.queryRow(ctx, tx, `SELECT destination_id FROM fc_cases WHERE id = ?`, caseID).Scan(&dest)
 			if errors.Is(err, sql.ErrNoRows) || (err == nil && dest != d.ID) {
@@ -101,7 +101,10 @@ func (s *Service) CreateSubmission(ctx context.Context, p Principal, req CreateS
 				return err
 			}
 		} else {
-			caseID = newUUID()
+			if !newCase {
+				// Set once outside the (possibly repeated) transaction body.
+				caseID, newCase = newUUID(), true
+			}
 			if _, err := s.exec(ctx, tx, `INSERT INTO fc_cases (id, destination_id, created_at) VALUES (?, ?, ?)`, caseID, d.ID, formatTime(now)); err != nil {
 				return err
 			}
