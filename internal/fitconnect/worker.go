@@ -58,7 +58,17 @@ type job struct {
 func (s *Service) claim(ctx context.Context, n int) ([]job, error) {
 	var out []job
 	now := s.now()
-	err := s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+	// A read first: an idle worker should not take the write lock every
+	// second.
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM fc_jobs WHERE run_at <= ? AND locked_until <= ? LIMIT 1`, formatTime(now), formatTime(now)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		q := `SELECT id, kind, ref, give_up_at, attempts FROM fc_jobs WHERE run_at <= ? AND locked_until <= ? ORDER BY run_at, id LIMIT ?`
 		if tx.Engine() == store.Postgres {
 			q += ` FOR UPDATE SKIP LOCKED`
