@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,8 @@ import (
 	"github.com/ozgo/ozgo/internal/config"
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/fitconnect"
+	"github.com/ozgo/ozgo/internal/fitconnect/httpapi"
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
@@ -51,6 +54,9 @@ type App struct {
 	Login    *web.Identity
 	Registry *prometheus.Registry
 	Draining *httpx.Draining
+	// FitConnect is the FIT-Connect-compatible Zustelldienst; its worker
+	// (callbacks, deadlines) runs with FitConnect.Run.
+	FitConnect *fitconnect.Service
 }
 
 // Open prepares the data directory, the key ring and the database, and
@@ -119,6 +125,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 			ConstLabels: prometheus.Labels{"version": buildinfo.Version(), "engine": string(db.Engine())},
 		}, func() float64 { return 1 }),
 	)
+	fcOpts, err := fitconnect.OptionsFromEnv(config.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	fcOpts.Registerer, fcOpts.Callbacks, fcOpts.Log = a.Registry, httpapi.NewCallbackClient(), log
+	if cfg.PublicURL != "" {
+		fcOpts.Issuer = strings.TrimSuffix(cfg.PublicURL, "/") + httpapi.Prefix
+	}
+	a.FitConnect = fitconnect.New(db, keys, a.Blobs, a.Audit, fcOpts)
 	ok = true
 	return a, nil
 }
@@ -188,6 +203,7 @@ func (a *App) Handler() (http.Handler, error) {
 	a.registerOps(rt)
 	ui.Register(rt)
 	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n}).Register(rt)
+	(&httpapi.API{Svc: a.FitConnect, Log: a.Log, I18n: a.I18n}).Register(rt)
 
 	metrics := httpx.NewMetrics(a.Registry)
 	return httpx.Chain(metrics.InFlight(ui.WithSession(rt)), httpx.Options{

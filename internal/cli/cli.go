@@ -46,6 +46,7 @@ Usage:
   ozgo tenant create --id ID --name NAME [--ars ARS] [--data DIR]
   ozgo fim inspect|jsonschema|validate FILE … [--codelists DIR]
   ozgo devidp  --i-know-this-is-a-test-idp [--addr 127.0.0.1:8081] [--public-url URL] [--sp-metadata URL] [--oidc-client-id ID] [--oidc-redirect URL]…
+  ozgo fitconnect client create --name NAME --scope SCOPE … [--tenant ID] [--json]
   ozgo version
 
 Every flag has an OZGO_* environment variable (see "ozgo COMMAND --help").
@@ -77,6 +78,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runTenant(ctx, rest, stdout, stderr)
 	case "devidp":
 		err = runDevIdP(ctx, rest, stdout, stderr)
+	case "fitconnect":
+		err = runFitConnect(ctx, rest, stdout, stderr)
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprint(stderr, "usage: ozgo audit verify [--data DIR] [--database-url URL]\n")
@@ -228,6 +231,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 		return err
 	}
 	go a.RunJanitor(ctx)
+	go a.FitConnect.Run(ctx)
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {
 		printDemo(stdout, url, devidpURL, cfg, a.DB, loaded)
