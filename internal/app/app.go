@@ -51,7 +51,10 @@ type App struct {
 	Identity *identity.Service
 	// Login configures the login pages: the external identity providers
 	// for citizens. Set by SetupLogin (or by tests).
-	Login    *web.Identity
+	Login *web.Identity
+	// Limits throttle lookups and logins per client address; nil takes
+	// web.DefaultLimits (load tests may set an empty list).
+	Limits   []web.LimitRule
 	Registry *prometheus.Registry
 	Draining *httpx.Draining
 	// FitConnect is the FIT-Connect-compatible Zustelldienst; its worker
@@ -206,7 +209,11 @@ func (a *App) Handler() (http.Handler, error) {
 	(&httpapi.API{Svc: a.FitConnect, Log: a.Log, I18n: a.I18n}).Register(rt)
 
 	metrics := httpx.NewMetrics(a.Registry)
-	return httpx.Chain(metrics.InFlight(ui.WithSession(rt)), httpx.Options{
+	limits := a.Limits
+	if limits == nil {
+		limits = web.DefaultLimits()
+	}
+	return httpx.Chain(metrics.InFlight(ui.RateLimit(limits, writeError, ui.WithSession(rt))), httpx.Options{
 		Log:            a.Log,
 		Metrics:        metrics,
 		WriteError:     writeError,
