@@ -36,8 +36,28 @@ func (a *App) SetupLogin(ctx context.Context, baseURL string) error {
 			return err
 		}
 	}
+	if a.Cfg.StaffOIDCIssuer != "" {
+		op, err := oidc.New(oidc.Config{ID: "mitarbeiter", Label: "Single Sign-on", IssuerURL: a.Cfg.StaffOIDCIssuer,
+			ClientID: a.Cfg.StaffOIDCClientID, ClientSecret: a.Cfg.StaffOIDCClientSecret,
+			RedirectURL: base + "/mitarbeiter/oidc/callback", DefaultTrustLevel: identity.Substantiell, AllowTestIdP: a.Cfg.AllowTestIdP})
+		if err != nil {
+			return fmt.Errorf("staff OIDC login: %w", err)
+		}
+		login.Staff, login.StaffIssuer = op, a.Cfg.StaffOIDCIssuer
+		if o := originOf(a.Cfg.StaffOIDCIssuer); o != "" {
+			login.FormOrigins = append(login.FormOrigins, o)
+		}
+	}
 	a.Login = login
 	return nil
+}
+
+func originOf(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func (a *App) publicBase(baseURL string) string {
@@ -74,8 +94,8 @@ func (a *App) addOIDC(login *web.Identity, base, issuer, clientID, secret string
 	}
 	login.Providers = append(login.Providers, op)
 	login.OIDCProvider = op.ID()
-	if u, err := url.Parse(issuer); err == nil && u.Scheme != "" && u.Host != "" {
-		login.FormOrigins = append(login.FormOrigins, u.Scheme+"://"+u.Host)
+	if o := originOf(issuer); o != "" {
+		login.FormOrigins = append(login.FormOrigins, o)
 	}
 	return nil
 }

@@ -18,7 +18,8 @@ import (
 
 const userUsage = `usage:
   ozgo user create --email ADDRESS --role ROLE [--role ROLE …] [--tenant ID] [--name NAME]
-                   [--password-stdin] [--totp] [--json] [--data DIR] [--database-url URL]
+                   [--password-stdin] [--totp] [--oidc-issuer URL --oidc-subject SUB]
+                   [--json] [--data DIR] [--database-url URL]
   ozgo tenant create --id ID --name NAME [--ars ARS] [--data DIR] [--database-url URL]
 
 Roles: operator (whole platform, no tenant), tenant_admin, clerk (need --tenant),
@@ -56,8 +57,14 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
 	totp := fs.Bool("totp", false, "set up a TOTP second factor and print its URI")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	oidcIssuer := fs.String("oidc-issuer", config.Getenv("OZGO_STAFF_OIDC_ISSUER"), "issuer of the staff OpenID Connect provider (OZGO_STAFF_OIDC_ISSUER)")
+	oidcSubject := fs.String("oidc-subject", "", "the person's subject (sub) at that provider: links the account for single sign-on")
 	if err := parseFlags(fs, args[1:], &cfg); err != nil {
 		return err
+	}
+	if *oidcSubject != "" && *oidcIssuer == "" {
+		fmt.Fprintln(stderr, "--oidc-subject needs --oidc-issuer")
+		return errUsage
 	}
 	if *email == "" || len(roles) == 0 {
 		fmt.Fprint(stderr, userUsage)
@@ -88,6 +95,11 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 	if err != nil {
 		return err
+	}
+	if *oidcSubject != "" {
+		if err := a.Identity.LinkStaffOIDC(ctx, audit.System, st.ID, *oidcIssuer, *oidcSubject); err != nil {
+			return err
+		}
 	}
 	out := map[string]any{"id": st.ID, "email": st.Email, "tenant": st.TenantID, "roles": st.Roles}
 	if generated {

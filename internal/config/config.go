@@ -61,6 +61,12 @@ type Config struct {
 	AllowTestIdP bool
 	// DevIdPAddr is where ozgo demo runs its built-in development IdP.
 	DevIdPAddr string
+	// StaffOIDCIssuer, StaffOIDCClientID and StaffOIDCClientSecret
+	// (environment only) let staff log in through their authority's
+	// OpenID Connect provider instead of a password.
+	StaffOIDCIssuer       string
+	StaffOIDCClientID     string
+	StaffOIDCClientSecret string
 }
 
 // Defaults used by `ozgo serve`.
@@ -104,6 +110,9 @@ func (c *Config) RegisterServer(fs *flag.FlagSet, defaultDataDir string) {
 	fs.BoolVar(&c.AllowTestIdP, "allow-test-idp", env("OZGO_ALLOW_TEST_IDP", "") == "1", "trust the development identity provider (ozgo devidp); never in production (OZGO_ALLOW_TEST_IDP=1)")
 	fs.StringVar(&c.DevIdPAddr, "devidp-addr", env("OZGO_DEVIDP_ADDR", "127.0.0.1:8081"), "ozgo demo only: address of the built-in development identity provider (OZGO_DEVIDP_ADDR)")
 	c.OIDCClientSecret = Getenv("OZGO_OIDC_CLIENT_SECRET")
+	fs.StringVar(&c.StaffOIDCIssuer, "staff-oidc-issuer", env("OZGO_STAFF_OIDC_ISSUER", ""), "OpenID Connect issuer for staff login (OZGO_STAFF_OIDC_ISSUER)")
+	fs.StringVar(&c.StaffOIDCClientID, "staff-oidc-client-id", env("OZGO_STAFF_OIDC_CLIENT_ID", "ozgo-staff"), "OpenID Connect client id for staff (OZGO_STAFF_OIDC_CLIENT_ID; secret from OZGO_STAFF_OIDC_CLIENT_SECRET)")
+	c.StaffOIDCClientSecret = Getenv("OZGO_STAFF_OIDC_CLIENT_SECRET")
 	if v := Getenv("OZGO_TRUSTED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {

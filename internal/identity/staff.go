@@ -359,3 +359,53 @@ func (s *Service) CreateTenant(ctx context.Context, actor, id, name, ars string)
 		return err
 	})
 }
+
+// StaffOIDCLogin completes a staff login through the authority's own
+// OpenID Connect provider: the account linked to (issuer, subject) gets a
+// full session (the provider is responsible for the second factor).
+// Unknown or disabled accounts are refused and audited.
+func (s *Service) StaffOIDCLogin(ctx context.Context, old, issuer string, a Assertion) (*Session, error) {
+	link := issuer + "|" + a.Subject
+	st, err := s.loadStaff(ctx, s.DB, "oidc_subject = ?", link)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return nil, err
+	}
+	if st == nil || st.Disabled || a.Subject == "" {
+		_, _ = s.Audit.Record(ctx, audit.Entry{Actor: "anonymous", Action: "login.staff", ObjectType: "staff", Outcome: audit.Failure,
+			Details: map[string]string{"reason": "oidc_unknown", "provider": a.Provider}})
+		return nil, errs.K(errs.Unauthorized, "identity.staff.oidc_unknown")
+	}
+	if a.ReplayID != "" {
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error { return s.useOnce(ctx, tx, a.Provider+":"+a.ReplayID, a.ReplayUntil) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	sess, err := s.StartSession(ctx, old, KindStaff, st.ID, a.TrustLevel, a.Provider, false)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.Audit.Record(ctx, audit.Entry{Actor: "staff:" + st.ID, Action: "login.staff", ObjectType: "staff", ObjectID: st.ID, Tenant: st.TenantID, Outcome: audit.Success,
+		Details: map[string]string{"provider": a.Provider}})
+	return sess, err
+}
+
+// LinkStaffOIDC links a staff account to its subject at the authority's
+// OpenID Connect provider ("" removes the link).
+func (s *Service) LinkStaffOIDC(ctx context.Context, actor, staffID, issuer, subject string) error {
+	link := ""
+	if subject != "" {
+		link = issuer + "|" + subject
+	}
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE staff SET oidc_subject = ? WHERE id = ?`, link, staffID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.E(errs.NotFound, "")
+		}
+		_, err = s.Audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "staff.oidc_linked", ObjectType: "staff", ObjectID: staffID, Outcome: audit.Success})
+		return err
+	})
+}

@@ -42,6 +42,11 @@ type Identity struct {
 	// Test is set when a provider is the development IdP: the login page
 	// says so.
 	Test bool
+	// Staff is the authorities' OpenID Connect provider for staff (nil:
+	// password login only); StaffIssuer its issuer, which with the subject
+	// links a login to a staff account.
+	Staff       identity.Provider
+	StaffIssuer string
 	// FormOrigins are the providers' origins ("https://idp.example"):
 	// the login pages' forms lead there, which the CSP must allow.
 	FormOrigins []string
@@ -314,6 +319,85 @@ func (u *UI) finishLogin(w http.ResponseWriter, r *http.Request, providerID stri
 	http.Redirect(w, r, ret, http.StatusSeeOther)
 }
 
+// mitarbeiterSSO is POST /mitarbeiter/anmelden/sso: staff login through
+// the authority's OpenID Connect provider.
+func (u *UI) mitarbeiterSSO(w http.ResponseWriter, r *http.Request) {
+	p := u.Identity.Staff
+	if p == nil {
+		u.NotFound(w, r)
+		return
+	}
+	reqID := "_" + identity.NewToken()[:40]
+	start, err := p.Begin(r.Context(), reqID, identity.Niedrig)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	binding := identity.NewToken()
+	pending := identity.Pending{ID: reqID, Provider: p.ID(), TrustLevel: identity.Niedrig, ReturnTo: identity.SafeReturn(r.PostFormValue("return")), Secret: start.Secret}
+	if err := u.Identity.Service.SaveLoginRequest(r.Context(), pending, binding); err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: binding, Path: "/", MaxAge: int(identity.LoginRequestTTL.Seconds()), HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
+	if o := originOf(start.URL); o != "" {
+		httpx.AllowFormAction(w, o)
+	}
+	http.Redirect(w, r, start.URL, http.StatusSeeOther)
+}
+
+// mitarbeiterSSOCallback is GET /mitarbeiter/oidc/callback.
+func (u *UI) mitarbeiterSSOCallback(w http.ResponseWriter, r *http.Request) {
+	p := u.Identity.Staff
+	if p == nil {
+		u.NotFound(w, r)
+		return
+	}
+	ctx := r.Context()
+	form := r.URL.Query()
+	fail := func(err error) {
+		if e := errs.CodeOf(err); e != errs.Unauthorized && e != errs.TooManyRequests {
+			u.RenderError(w, r, err)
+			return
+		}
+		msg, args := errs.MessageArgsOf(err)
+		if msg == "" {
+			msg = "identity.login.failed"
+		}
+		u.Render(w, r, http.StatusUnauthorized, "anmelden_fehler", Page{Title: u.t("login.failed.title"), IsError: true, Section: "konto",
+			Data: loginFailedData{Message: u.cat.Resolve("de", msg, args), Retry: "/mitarbeiter/anmelden"}})
+	}
+	reqID, err := p.RequestID(form)
+	if err != nil {
+		fail(err)
+		return
+	}
+	binding := ""
+	if c, err := r.Cookie(loginCookie); err == nil {
+		binding = c.Value
+	}
+	pending, err := u.Identity.Service.TakeLoginRequest(ctx, p.ID(), reqID, binding)
+	if err != nil {
+		fail(err)
+		return
+	}
+	u.clearCookie(w, r, loginCookie)
+	as, err := p.Finish(ctx, form, pending)
+	if err != nil {
+		fail(err)
+		return
+	}
+	as.Provider = p.ID()
+	_, old := identity.SessionFrom(ctx)
+	sess, err := u.Identity.Service.StaffOIDCLogin(ctx, old, u.Identity.StaffIssuer, as)
+	if err != nil {
+		fail(err)
+		return
+	}
+	u.setSessionCookie(w, r, sess.Token)
+	u.afterStaffLogin(w, r, pending.ReturnTo)
+}
+
 // samlMetadata is GET /saml/metadata.
 func (u *UI) samlMetadata(w http.ResponseWriter, r *http.Request) {
 	if u.Identity.SAMLMetadata == nil {
@@ -382,6 +466,7 @@ func (u *UI) abgemeldet(w http.ResponseWriter, r *http.Request) {
 }
 
 type staffLoginData struct {
+	SSO      bool
 	Return   string
 	Email    string
 	Errors   []fieldError
@@ -392,14 +477,15 @@ type staffLoginData struct {
 
 // mitarbeiterAnmelden is GET /mitarbeiter/anmelden.
 func (u *UI) mitarbeiterAnmelden(w http.ResponseWriter, r *http.Request) {
+	httpx.AllowFormAction(w, u.Identity.FormOrigins...)
 	u.Render(w, r, http.StatusOK, "mitarbeiter_anmelden", Page{Title: u.t("staff.login.title"), Section: "konto",
-		Data: staffLoginData{Return: identity.SafeReturn(r.URL.Query().Get("return"))}})
+		Data: staffLoginData{SSO: u.Identity.Staff != nil, Return: identity.SafeReturn(r.URL.Query().Get("return"))}})
 }
 
 // mitarbeiterAnmeldenPost is POST /mitarbeiter/anmelden: the password.
 func (u *UI) mitarbeiterAnmeldenPost(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	d := staffLoginData{Return: identity.SafeReturn(r.PostFormValue("return")), Email: strings.TrimSpace(r.PostFormValue("email"))}
+	d := staffLoginData{SSO: u.Identity.Staff != nil, Return: identity.SafeReturn(r.PostFormValue("return")), Email: strings.TrimSpace(r.PostFormValue("email"))}
 	pw := r.PostFormValue("password")
 	if d.Email == "" {
 		d.EmailErr = u.t("staff.login.email_missing")

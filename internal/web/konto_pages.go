@@ -393,6 +393,8 @@ func (u *UI) registerKonto(rt *httpx.Router) {
 	rt.HandleFunc("POST /mitarbeiter/anmelden", u.mitarbeiterAnmeldenPost)
 	rt.HandleFunc("GET /mitarbeiter/anmelden/code", u.mitarbeiterCode)
 	rt.HandleFunc("POST /mitarbeiter/anmelden/code", u.mitarbeiterCodePost)
+	rt.HandleFunc("POST /mitarbeiter/anmelden/sso", u.mitarbeiterSSO)
+	rt.HandleFunc("GET /mitarbeiter/oidc/callback", u.mitarbeiterSSOCallback)
 	rt.HandleFunc("GET /konto", u.konto)
 	rt.HandleFunc("POST /konto/handeln-als", u.kontoHandelnAls)
 	rt.HandleFunc("POST /konto/zweiter-faktor", u.kontoZweiterFaktor)
