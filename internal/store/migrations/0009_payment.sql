@@ -55,6 +55,7 @@ CREATE TABLE payments (
 	amount_cents         BIGINT NOT NULL,
 	items                TEXT NOT NULL,   -- the fee breakdown (JSON)
 	reference            TEXT NOT NULL,   -- transactionReference (Kassenzeichen)
+	request              TEXT NOT NULL,   -- the PaymentRequest as sent (JSON; no personal data), resent unchanged after a crash
 	status               TEXT NOT NULL,   -- "" before the provider answered, then INITIAL | PAYED | FAILED | CANCELED
 	transaction_id       TEXT NOT NULL,
 	transaction_url      TEXT NOT NULL,

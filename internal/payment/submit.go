@@ -1,0 +1,48 @@
+package payment
+
+import (
+	"context"
+
+	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/onlinedienst"
+)
+
+// AntragSubmitter submits a paid draft through the online services'
+// normal submission (onlinedienst.Antraege.Submit). It refuses, as a final
+// Invalid error, a draft whose fee no longer matches what was paid (the
+// answers were changed in another tab after paying), so an operator
+// settles it instead of a wrong amount reaching the authority.
+//
+// The submission path reads the payment with Service.ForDraft(draftID) to
+// put paymentInformation into the FIT-Connect metadata.
+func AntragSubmitter(s *Service, a *onlinedienst.Antraege) SubmitFunc {
+	return func(ctx context.Context, p *Payment, secret string) (string, error) {
+		dr, err := a.Drafts.Load(ctx, p.DraftID, secret)
+		if err != nil {
+			return "", err
+		}
+		svc, err := a.Registry.Get(ctx, dr.Service)
+		if err != nil {
+			return "", err
+		}
+		m, err := a.Registry.Model(ctx, dr.FormID, dr.FormVersion)
+		if err != nil {
+			return "", err
+		}
+		res := m.Evaluate(dr.State)
+		if len(res.Errors) == 0 {
+			q, err := s.Quote(ctx, p.Service, p.TenantID, res.Data)
+			if err != nil {
+				return "", err
+			}
+			if q.Fee.Total != p.Amount {
+				return "", errs.K(errs.Invalid, "payment.error.amount_changed")
+			}
+		}
+		sub, err := a.Submit(ctx, svc, m, dr)
+		if err != nil {
+			return "", err
+		}
+		return sub.ID, nil
+	}
+}
