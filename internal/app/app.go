@@ -32,6 +32,7 @@ import (
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/payment"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/web"
 )
@@ -60,6 +61,9 @@ type App struct {
 	// FitConnect is the FIT-Connect-compatible Zustelldienst; its worker
 	// (callbacks, deadlines) runs with FitConnect.Run.
 	FitConnect *fitconnect.Service
+	// Payment runs fees and the XBezahldienste flow; its reconciliation
+	// job runs with Payment.Run (payment.go).
+	Payment *payment.Service
 }
 
 // Open prepares the data directory, the key ring and the database, and
@@ -137,6 +141,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		fcOpts.Issuer = strings.TrimSuffix(cfg.PublicURL, "/") + httpapi.Prefix
 	}
 	a.FitConnect = fitconnect.New(db, keys, a.Blobs, a.Audit, fcOpts)
+	if err := a.openPayment(); err != nil { // payment (issue 8)
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -198,6 +205,7 @@ func (a *App) Handler() (http.Handler, error) {
 	})
 	ui.Catalog = a.Catalog
 	ui.Antraege = a.Antraege
+	ui.Payment = a.Payment // payment (issue 8)
 	ui.Identity = a.Login
 	if ui.Identity == nil {
 		ui.Identity = &web.Identity{Service: a.Identity}

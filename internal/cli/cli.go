@@ -46,6 +46,8 @@ Usage:
   ozgo tenant create --id ID --name NAME [--ars ARS] [--data DIR]
   ozgo fim inspect|jsonschema|validate FILE … [--codelists DIR]
   ozgo devidp  --i-know-this-is-a-test-idp [--addr 127.0.0.1:8081] [--public-url URL] [--sp-metadata URL] [--oidc-client-id ID] [--oidc-redirect URL]…
+  ozgo paysim  [--addr 127.0.0.1:8082] [--secret paysim] [--public-url URL]
+  ozgo payment list [--open | --attention] [--json] [--data DIR]
   ozgo fitconnect client create --name NAME --scope SCOPE … [--tenant ID] [--json]
   ozgo version
 
@@ -78,6 +80,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runTenant(ctx, rest, stdout, stderr)
 	case "devidp":
 		err = runDevIdP(ctx, rest, stdout, stderr)
+	case "paysim":
+		err = runPaysim(ctx, rest, stdout, stderr)
+	case "payment":
+		err = runPayment(ctx, rest, stdout, stderr)
 	case "fitconnect":
 		err = runFitConnect(ctx, rest, stdout, stderr)
 	case "audit":
@@ -226,12 +232,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 	} else if err := a.SetupLogin(ctx, url); err != nil {
 		return err
 	}
+	paysimURL := ""
+	if isDemo { // payment (issue 8): the demo's payment simulator on its own port
+		if paysimURL, err = StartDemoPaysim(ctx, a, cfg.PaysimAddr, log); err != nil {
+			return err
+		}
+		log.Info("paysim listening", "url", paysimURL)
+	}
 	h, err := a.Handler()
 	if err != nil {
 		return err
 	}
 	go a.RunJanitor(ctx)
 	go a.FitConnect.Run(ctx)
+	go a.Payment.Run(ctx) // payment (issue 8): reconciliation job
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {
 		printDemo(stdout, url, devidpURL, cfg, a.DB, loaded)

@@ -61,6 +61,9 @@ type Config struct {
 	AllowTestIdP bool
 	// DevIdPAddr is where ozgo demo runs its built-in development IdP.
 	DevIdPAddr string
+	// PaysimAddr is where ozgo demo runs its built-in payment provider
+	// simulator (ozgo paysim).
+	PaysimAddr string
 	// StaffOIDCIssuer, StaffOIDCClientID and StaffOIDCClientSecret
 	// (environment only) let staff log in through their authority's
 	// OpenID Connect provider instead of a password.
@@ -108,6 +111,7 @@ func (c *Config) RegisterServer(fs *flag.FlagSet, defaultDataDir string) {
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", env("OZGO_OIDC_CLIENT_ID", "ozgo"), "OpenID Connect client id (OZGO_OIDC_CLIENT_ID; the secret comes from OZGO_OIDC_CLIENT_SECRET)")
 	fs.StringVar(&c.OIDCLabel, "oidc-label", env("OZGO_OIDC_LABEL", "Servicekonto"), "name of the OpenID Connect login on the login page (OZGO_OIDC_LABEL)")
 	fs.BoolVar(&c.AllowTestIdP, "allow-test-idp", env("OZGO_ALLOW_TEST_IDP", "") == "1", "trust the development identity provider (ozgo devidp); never in production (OZGO_ALLOW_TEST_IDP=1)")
+	fs.StringVar(&c.PaysimAddr, "paysim-addr", env("OZGO_PAYSIM_ADDR", "127.0.0.1:8082"), "ozgo demo only: address of the built-in payment provider simulator (OZGO_PAYSIM_ADDR)")
 	fs.StringVar(&c.DevIdPAddr, "devidp-addr", env("OZGO_DEVIDP_ADDR", "127.0.0.1:8081"), "ozgo demo only: address of the built-in development identity provider (OZGO_DEVIDP_ADDR)")
 	c.OIDCClientSecret = Getenv("OZGO_OIDC_CLIENT_SECRET")
 	fs.StringVar(&c.StaffOIDCIssuer, "staff-oidc-issuer", env("OZGO_STAFF_OIDC_ISSUER", ""), "OpenID Connect issuer for staff login (OZGO_STAFF_OIDC_ISSUER)")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -471,4 +472,15 @@ func (s *Service) completeHeld(ctx context.Context, p *Payment, by string) (*Pay
 	}
 	s.completed.WithLabelValues(by).Inc()
 	return s.Get(ctx, p.ID)
+}
+
+// SecretMatches reports whether secret is the token of the payment's
+// draft: the browser that returns from the provider must hold it, even
+// after the draft became a submission.
+func (s *Service) SecretMatches(p *Payment, secret string) bool {
+	if secret == "" {
+		return false
+	}
+	plain, err := s.Keys.Open(p.sealedSecret, secretAD(p.ID))
+	return err == nil && subtle.ConstantTimeCompare(plain, []byte(secret)) == 1
 }

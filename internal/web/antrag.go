@@ -485,6 +485,9 @@ func (u *UI) antragAbsenden(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if u.paymentGate(w, r, svc, m, dr) { // payment (issue 8): pay first, see bezahlen.go
+		return
+	}
 	sub, err := u.Antraege.Submit(r.Context(), svc, m, dr)
 	if errs.Is(err, errs.Invalid) {
 		u.renderCheck(w, r, http.StatusUnprocessableEntity, svc, m, dr)

@@ -28,6 +28,7 @@ import (
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/payment"
 )
 
 //go:embed templates
@@ -59,6 +60,9 @@ type UI struct {
 	// Identity serves login, logout and the account pages; nil leaves
 	// them out.
 	Identity *Identity
+	// Payment serves fees and the payment flow (bezahlen.go); nil leaves
+	// them out and applications are submitted unpaid.
+	Payment *payment.Service
 }
 
 // New parses the embedded templates. version is shown in the footer.
@@ -291,6 +295,7 @@ func (u *UI) Register(rt *httpx.Router) {
 	rt.HandleFunc("GET /regionen", u.regionen)
 	rt.HandleFunc("GET /regionen/{ars}", u.region)
 	u.registerAntrag(rt)
+	u.registerBezahlen(rt)
 	u.registerKonto(rt)
 	rt.Handle("GET /static/", http.StripPrefix("/static/", u.staticHandler()))
 	// Browsers ask for /favicon.ico on their own; answer with the SVG icon

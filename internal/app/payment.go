@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"github.com/ozgo/ozgo/internal/config"
+	"github.com/ozgo/ozgo/internal/payment"
+	"github.com/ozgo/ozgo/internal/payment/xbd"
+)
+
+// openPayment builds the payment service: fees, the XBezahldienste flow
+// and the reconciliation job (a.Payment.Run).
+func (a *App) openPayment() error {
+	opt, err := payment.OptionsFromEnv(config.Getenv)
+	if err != nil {
+		return err
+	}
+	opt.Registerer, opt.Log = a.Registry, a.Log
+	a.Payment = payment.New(a.DB, a.Keys, a.Audit, opt)
+	a.Payment.Submit = payment.AntragSubmitter(a.Payment, a.Antraege)
+	return nil
+}
+
+// DemoPaymentService is the demo online service that costs a fee.
+const DemoPaymentService = "blaue-karte-eu"
+
+// SetupDemoPayment configures the demo's fee and provider: the built-in
+// payment simulator at paysimURL (ozgo paysim) as the platform's default
+// provider, and the fee of "Blaue Karte EU verlängern", 93 euro under
+// § 45 Nr. 2 Buchst. b AufenthV (extension for more than three months; see
+// https://www.gesetze-im-internet.de/aufenthv/__45.html), paid before the
+// application is submitted. It runs at every demo start because the
+// simulator's port may change.
+func (a *App) SetupDemoPayment(ctx context.Context, paysimURL, secret string) error {
+	base := strings.TrimSuffix(paysimURL, "/")
+	if err := a.Payment.SetEndpoint(ctx, payment.EndpointConfig{TenantID: "", Endpoint: xbd.Endpoint{
+		TokenURL: base + "/oauth/token", APIURL: base + "/xbezahldienste/v1",
+		ClientID: "ozgo-demo", ClientSecret: secret, OriginatorID: "ozgo-demo", EndpointID: "08416041",
+	}}); err != nil {
+		return err
+	}
+	return a.Payment.SetConfig(ctx, payment.Config{
+		Service: DemoPaymentService, Mode: payment.ModeMandatory,
+		Rule:        payment.Rule{Kind: payment.RuleFixed, Amount: 93_00, Label: "Verlängerung der Blauen Karte EU"},
+		LegalBasis:  "§ 45 Nr. 2 Buchst. b Aufenthaltsverordnung (AufenthV)",
+		BookingData: map[string]string{"haushaltsstelle": "1.1220.100000", "objektnummer": "DEMO-ABH-01"},
+		RefPrefix:   "TUE-ABH",
+	})
+}
