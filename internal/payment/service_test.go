@@ -70,8 +70,8 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	if err := e.svc.SetConfig(ctx, payment.Config{Service: "blaue-karte-eu", Mode: payment.ModeMandatory,
-		Rule:        payment.Rule{Kind: payment.RulePer, Base: 9300, Amount: 1000, CountPath: "kinder", Label: "Je Kind"},
-		LegalBasis:  "§ 45 AufenthV", BookingData: map[string]string{"haushaltsstelle": "1.1220"}, RefPrefix: "TUE"}); err != nil {
+		Rule:       payment.Rule{Kind: payment.RulePer, Base: 9300, Amount: 1000, CountPath: "kinder", Label: "Je Kind"},
+		LegalBasis: "§ 45 AufenthV", BookingData: map[string]string{"haushaltsstelle": "1.1220"}, RefPrefix: "TUE"}); err != nil {
 		t.Fatal(err)
 	}
 	return e
