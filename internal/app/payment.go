@@ -23,7 +23,7 @@ func (a *App) openPayment() error {
 }
 
 // DemoPaymentService is the demo online service that costs a fee.
-const DemoPaymentService = "blaue-karte-eu"
+const DemoPaymentService = "blaue-karte-eu-verlaengern"
 
 // SetupDemoPayment configures the demo's fee and provider: the built-in
 // payment simulator at paysimURL (ozgo paysim) as the platform's default

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"time"
 
 	"github.com/ozgo/ozgo/internal/errs"
@@ -276,4 +278,30 @@ func (s *Service) List(ctx context.Context, f Filter, limit int) ([]*Payment, er
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// ProviderOrigins are the origins (scheme://host) of a tenant's provider
+// that the fee page's forms may hand over to (the page's CSP form-action
+// must allow the redirect to the payment page): those of the API and token
+// URLs and of payURL, the payment page of an earlier attempt, if given.
+// A provider whose payment pages live on yet another host is reached once
+// its first transaction named it.
+func (s *Service) ProviderOrigins(ctx context.Context, tenant, payURL string) []string {
+	var out []string
+	add := func(raw string) {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return
+		}
+		o := u.Scheme + "://" + u.Host
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	if e, err := s.Endpoint(ctx, tenant); err == nil {
+		add(e.APIURL)
+		add(e.TokenURL)
+	}
+	add(payURL)
+	return out
 }

@@ -138,6 +138,13 @@ func (u *UI) renderBezahlen(w http.ResponseWriter, r *http.Request, status int, 
 		}
 		d.Errors = []fieldError{{Field: "bezahlen", Message: u.cat.Resolve("de", msg, args)}}
 	}
+	payURL := ""
+	if last != nil {
+		payURL = last.PayURL
+	}
+	// The "Bezahlen" form is answered with a redirect to the provider,
+	// which the page's CSP form-action must allow.
+	httpx.AllowFormAction(w, u.Payment.ProviderOrigins(ctx, u.paymentTenant(r, svc), payURL)...)
 	name, title := "bezahlen", u.t("bezahlen.title")
 	if d.Failed != nil {
 		name, title = "bezahlen_fehler", u.t("bezahlen.failed.title")
