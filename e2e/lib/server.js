@@ -86,6 +86,15 @@ export async function startServer(options = {}) {
     argv.push('--devidp-addr', `127.0.0.1:${idpPort}`);
     devidpURL = `http://127.0.0.1:${idpPort}`;
   }
+  // ... and its payment simulator (ozgo paysim) too.
+  let paysimURL = null;
+  if (demo && !args.includes('--paysim-addr')) {
+    const paysimPort = await freePort();
+    argv.push('--paysim-addr', `127.0.0.1:${paysimPort}`);
+    paysimURL = `http://127.0.0.1:${paysimPort}`;
+  } else if (demo) {
+    paysimURL = `http://${args[args.indexOf('--paysim-addr') + 1]}`;
+  }
   const command = [bin, ...argv].join(' ');
 
   const child = spawn(bin, argv, {
@@ -134,6 +143,7 @@ export async function startServer(options = {}) {
   const server = {
     url,
     devidpURL,
+    paysimURL,
     port,
     dataDir,
     command,

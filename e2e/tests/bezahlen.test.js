@@ -20,7 +20,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
 import { launchBrowser } from '../lib/browser.js';
-import { freePort, ozgoBinary, printOutputOnFailure, startServer } from '../lib/server.js';
+import { ozgoBinary, printOutputOnFailure, startServer } from '../lib/server.js';
 import { visitor as newVisitor } from '../lib/visitor.js';
 
 const SERVICE = '/onlinedienste/blaue-karte-eu-verlaengern';
@@ -44,16 +44,14 @@ let paysimURL;
 
 before(
   async () => {
-    const port = await freePort();
-    paysimURL = `http://127.0.0.1:${port}`;
     server = await startServer({
       demo: true,
       timeoutMs: 150_000,
-      args: ['--paysim-addr', `127.0.0.1:${port}`],
       // The reconciliation job looks every second, so the closed tab is
       // noticed quickly.
       env: { OZGO_PAYMENT_RECHECK: '1s' },
     });
+    paysimURL = server.paysimURL;
     browser = await launchBrowser();
   },
   { timeout: 200_000 },
