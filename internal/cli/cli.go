@@ -48,6 +48,7 @@ Usage:
   ozgo devidp  --i-know-this-is-a-test-idp [--addr 127.0.0.1:8081] [--public-url URL] [--sp-metadata URL] [--oidc-client-id ID] [--oidc-redirect URL]…
   ozgo paysim  [--addr 127.0.0.1:8082] [--secret paysim] [--public-url URL]
   ozgo payment list [--open | --attention] [--json] [--data DIR]
+  ozgo payment fee set --service SLUG --mode MODE --rule JSON … | endpoint set --token-url URL --api-url URL …
   ozgo fitconnect client create --name NAME --scope SCOPE … [--tenant ID] [--json]
   ozgo version
 

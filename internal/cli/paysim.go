@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/ozgo/ozgo/internal/app"
@@ -87,15 +88,29 @@ func StartDemoPaysim(ctx context.Context, a *app.App, addr string, log *slog.Log
 	return base, nil
 }
 
-const paymentUsage = `usage: ozgo payment list [--open | --attention] [--limit N] [--json] [--data DIR] [--database-url URL]
+const paymentUsage = `usage:
+  ozgo payment list [--open | --attention] [--limit N] [--json] [--data DIR] [--database-url URL]
+  ozgo payment fee set --service SLUG [--tenant ID] --mode none|optional|mandatory|deferred --rule JSON
+        [--legal-basis TEXT] [--booking KEY=VALUE]… [--ref-prefix PREFIX] [--data DIR]
+  ozgo payment endpoint set [--tenant ID] --token-url URL --api-url URL --client-id ID
+        --originator-id ID --endpoint-id ID [--data DIR]   (client secret from OZGO_PAYMENT_CLIENT_SECRET)
 
-Lists payments, newest first: --open those the provider has not decided
-yet, --attention those paid whose application could not be submitted (an
-operator must settle them with the authority).
+list shows payments, newest first: --open those the provider has not
+decided yet, --attention those paid whose application could not be
+submitted (an operator must settle them with the authority).
+fee set stores the fee rule and payment mode of an online service for a
+tenant (no --tenant: the default for all tenants); the rule is JSON, e.g.
+{"kind":"fixed","amount":9300} (amounts in cent).
+endpoint set stores a tenant's XBezahldienste provider; the client secret
+is read from OZGO_PAYMENT_CLIENT_SECRET and stored sealed.
 `
 
-// runPayment is "ozgo payment list": the operators' view of payments.
+// runPayment is "ozgo payment …": the operators' view of payments and the
+// fee and provider settings.
 func runPayment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) >= 2 && args[1] == "set" && (args[0] == "fee" || args[0] == "endpoint") {
+		return runPaymentSet(ctx, args[0], args[2:], stdout, stderr)
+	}
 	if len(args) < 1 || args[0] != "list" {
 		fmt.Fprint(stderr, paymentUsage)
 		return errUsage
@@ -168,4 +183,75 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// runPaymentSet is "ozgo payment fee set" and "ozgo payment endpoint set".
+func runPaymentSet(ctx context.Context, what string, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := flag.NewFlagSet("ozgo payment "+what+" set", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, paymentUsage) }
+	cfg.RegisterStorage(fs, config.DefaultDataDir)
+	tenant := fs.String("tenant", "", "tenant id; empty for the default")
+	service := fs.String("service", "", "online service (slug)")
+	mode := fs.String("mode", "", "none, optional, mandatory or deferred")
+	rule := fs.String("rule", "", `fee rule as JSON, e.g. {"kind":"fixed","amount":9300}`)
+	legal := fs.String("legal-basis", "", "legal basis shown with the fee")
+	prefix := fs.String("ref-prefix", "", "prefix of the Kassenzeichen")
+	booking := map[string]string{}
+	fs.Func("booking", "budget data KEY=VALUE sent as bookingData (repeatable)", func(s string) error {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("want KEY=VALUE")
+		}
+		booking[k] = v
+		return nil
+	})
+	tokenURL := fs.String("token-url", "", "OAuth2 token URL")
+	apiURL := fs.String("api-url", "", "API base URL (up to /paymenttransaction)")
+	clientID := fs.String("client-id", "", "OAuth2 client id")
+	originator := fs.String("originator-id", "", "originatorId")
+	endpointID := fs.String("endpoint-id", "", "endPointId")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprint(stderr, paymentUsage)
+		return errUsage
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	var r payment.Rule
+	if what == "fee" {
+		if *service == "" || *mode == "" || *rule == "" {
+			fmt.Fprint(stderr, paymentUsage)
+			return errUsage
+		}
+		dec := json.NewDecoder(strings.NewReader(*rule))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			fmt.Fprintf(stderr, "--rule: %v\n", err)
+			return errUsage
+		}
+	}
+	a, err := app.Open(ctx, cfg, NewLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if what == "fee" {
+		err = a.Payment.SetConfig(ctx, payment.Config{Service: *service, TenantID: *tenant, Mode: payment.Mode(*mode), Rule: r,
+			LegalBasis: *legal, BookingData: booking, RefPrefix: *prefix})
+	} else {
+		err = a.Payment.SetEndpoint(ctx, payment.EndpointConfig{TenantID: *tenant, Endpoint: xbd.Endpoint{TokenURL: *tokenURL, APIURL: *apiURL,
+			ClientID: *clientID, ClientSecret: config.Getenv("OZGO_PAYMENT_CLIENT_SECRET"), OriginatorID: *originator, EndpointID: *endpointID}})
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "gespeichert\n")
+	return nil
 }
