@@ -123,7 +123,7 @@ func (u *UI) renderBezahlen(w http.ResponseWriter, r *http.Request, status int, 
 	if last != nil {
 		switch {
 		case last.Paid():
-			u.finishPayment(w, r, svc, last, dr.ID)
+			u.finishPayment(w, r, svc, last)
 			return
 		case last.Failed():
 			d.Failed, d.Canceled, d.Reference = last, last.Status == xbd.StatusCanceled, last.Reference
@@ -193,7 +193,7 @@ func (u *UI) bezahlenStarten(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case p.Paid():
-		u.finishPayment(w, r, svc, p, dr.ID)
+		u.finishPayment(w, r, svc, p)
 	case p.PayURL != "" && p.Open():
 		http.Redirect(w, r, p.PayURL, http.StatusSeeOther)
 	default:
@@ -249,7 +249,7 @@ func (u *UI) bezahlt(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case p.Paid():
-		u.finishPayment(w, r, svc, p, p.DraftID)
+		u.finishPayment(w, r, svc, p)
 	case p.Failed():
 		http.Redirect(w, r, servicePath(svc.Slug)+"/antrag/bezahlen", http.StatusSeeOther)
 	default:
@@ -260,7 +260,7 @@ func (u *UI) bezahlt(w http.ResponseWriter, r *http.Request) {
 
 // finishPayment submits a paid application (once, whoever comes first:
 // this request or the reconciliation job) and shows the confirmation.
-func (u *UI) finishPayment(w http.ResponseWriter, r *http.Request, svc *onlinedienst.Service, p *payment.Payment, draftID string) {
+func (u *UI) finishPayment(w http.ResponseWriter, r *http.Request, svc *onlinedienst.Service, p *payment.Payment) {
 	ctx := r.Context()
 	np, err := u.Payment.Complete(ctx, p, "return")
 	if err != nil {
