@@ -152,6 +152,11 @@ type StartRequest struct {
 	// Retry starts a new attempt when the last one failed or was
 	// cancelled; without it such an attempt is returned as it is.
 	Retry bool
+	// Context is kept (sealed, it may hold personal data such as a reply
+	// address) and handed to the SubmitFunc as Payment.Context, so the
+	// submission can be completed without the request: the actor, the
+	// chosen Gemeinde, ...
+	Context map[string]string
 }
 
 // creationLease is how long the process that created a payment row has to
@@ -207,7 +212,12 @@ func (s *Service) findOrInsert(ctx context.Context, req StartRequest, q *Quote) 
 		}
 		attempt := 1
 		if last != nil {
-			if !last.Failed() || !req.Retry {
+			// A new attempt only on request, and only when the last one
+			// failed or is for another amount (the answers changed after
+			// it was started; if that one is paid after all, the
+			// completion refuses it and operators see it).
+			changed := last.Open() && last.Amount != q.Fee.Total
+			if !req.Retry || !(last.Failed() || changed) {
 				out = last
 				return nil
 			}
@@ -219,8 +229,8 @@ func (s *Service) findOrInsert(ctx context.Context, req StartRequest, q *Quote) 
 		}
 		items, _ := json.Marshal(p.Lines)
 		_, err = tx.ExecContext(ctx, `INSERT INTO payments (`+paymentColumns+`, locked_until)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.ID, p.DraftID, p.Attempt, p.RequestID, p.Service, p.TenantID, p.Owner, p.sealedSecret, p.Amount, string(items), p.Reference, p.request, "",
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.DraftID, p.Attempt, p.RequestID, p.Service, p.TenantID, p.Owner, p.sealedSecret, p.sealedContext, p.Amount, string(items), p.Reference, p.request, "",
 			"", "", "", "", "", "", "", "", 0, formatTime(p.NextCheck), "", formatTime(p.Created), formatTime(p.Created), formatTime(p.Created.Add(creationLease)))
 		if err != nil {
 			// Most likely the unique (draft, attempt) of a parallel request.
@@ -251,6 +261,8 @@ func newID() (string, error) {
 
 func secretAD(id string) []byte { return []byte("ozgo payment draft secret v1 " + id) }
 
+func contextAD(id string) []byte { return []byte("ozgo payment submit context v1 " + id) }
+
 func (s *Service) newPayment(req StartRequest, q *Quote, attempt int) (*Payment, error) {
 	id, err := newID()
 	if err != nil {
@@ -265,6 +277,16 @@ func (s *Service) newPayment(req StartRequest, q *Quote, attempt int) (*Payment,
 		TenantID: req.TenantID, Owner: req.Owner, Amount: q.Fee.Total, Lines: q.Fee.Lines,
 		Reference: prefix + "-" + strings.ToUpper(id[:12]), Created: now, Updated: now, NextCheck: now.Add(s.interval)}
 	if p.sealedSecret, err = s.Keys.Seal([]byte(req.Secret), secretAD(id)); err != nil {
+		return nil, err
+	}
+	if req.Context == nil {
+		req.Context = map[string]string{}
+	}
+	cb, err := json.Marshal(req.Context)
+	if err != nil {
+		return nil, err
+	}
+	if p.sealedContext, err = s.Keys.Seal(cb, contextAD(id)); err != nil {
 		return nil, err
 	}
 	booking := q.Config.BookingData
@@ -436,6 +458,14 @@ func (s *Service) completeHeld(ctx context.Context, p *Payment, by string) (*Pay
 	secret, err := s.Keys.Open(p.sealedSecret, secretAD(p.ID))
 	if err != nil {
 		release("secret")
+		return nil, err
+	}
+	cb, err := s.Keys.Open(p.sealedContext, contextAD(p.ID))
+	if err == nil {
+		err = json.Unmarshal(cb, &p.Context)
+	}
+	if err != nil {
+		release("context")
 		return nil, err
 	}
 	subID, err := s.Submit(ctx, p, string(secret))

@@ -52,6 +52,9 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		if secret != "draft-secret" {
 			return "", errors.New("wrong secret")
 		}
+		if p.Context["ars"] != "084160041041" {
+			return "", errors.New("submit context lost")
+		}
 		e.mu.Lock()
 		err := e.failErr
 		e.mu.Unlock()
@@ -85,9 +88,19 @@ func (e *env) setFail(err error) {
 
 func (e *env) start(t *testing.T, draft string, retry bool) (*payment.Payment, error) {
 	t.Helper()
+	return e.startWith(t, draft, retry, 2)
+}
+
+func (e *env) startWith(t *testing.T, draft string, retry bool, children int) (*payment.Payment, error) {
+	t.Helper()
+	kinder := make([]any, children)
+	for i := range kinder {
+		kinder[i] = map[string]any{}
+	}
 	return e.svc.Start(context.Background(), payment.StartRequest{
 		DraftID: draft, Secret: "draft-secret", Service: "blaue-karte-eu", ServiceTitle: "Blaue Karte EU (verlängern)",
-		Data: map[string]any{"kinder": []any{map[string]any{}, map[string]any{}}}, Retry: retry,
+		Data: map[string]any{"kinder": kinder}, Retry: retry,
+		Context:   map[string]string{"ars": "084160041041", "actor": "person:1"},
 		ReturnURL: func(id string) string { return "https://ozgo.example/bezahlt?zahlung=" + id },
 	})
 }
@@ -334,6 +347,34 @@ func TestConfigFallbackAndSecretSealed(t *testing.T) {
 		}
 		if err := e.svc.SetConfig(ctx, payment.Config{Service: "x", Mode: "bald"}); !errs.Is(err, errs.Invalid) {
 			t.Fatalf("bad mode: %v", err)
+		}
+	})
+}
+
+// TestAnswersChangedAfterStart: an open transaction for an old amount is
+// not continued; a paid one for an old amount is not submitted.
+func TestAnswersChangedAfterStart(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		old, err := e.startWith(t, "draft-changed", true, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, err := e.startWith(t, "draft-changed", true, 3)
+		if err != nil || next.ID == old.ID || next.Amount != 12300 || next.Attempt != 2 {
+			t.Fatalf("new amount: %+v, %v", next, err)
+		}
+		if same, err := e.startWith(t, "draft-changed", true, 3); err != nil || same.ID != next.ID {
+			t.Fatalf("double click: %+v, %v", same, err)
+		}
+		// The applicant pays the old one in another tab after all.
+		e.pay(t, old, "bezahlt")
+		e.setFail(errs.K(errs.Invalid, "payment.error.amount_changed"))
+		old, _ = e.svc.Refresh(ctx, old)
+		old, err = e.svc.Complete(ctx, old, "reconcile")
+		if err != nil || old.SubmitError != "invalid" || old.SubmissionID != "" {
+			t.Fatalf("paid old amount: %+v, %v", old, err)
 		}
 	})
 }

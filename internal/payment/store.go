@@ -178,14 +178,18 @@ type Payment struct {
 	MethodDetail   string
 	TransactionAt  time.Time
 	SubmissionID   string
-	SubmitError    string
-	Checks         int
-	NextCheck      time.Time
-	LastError      string
-	Created        time.Time
-	Updated        time.Time
-	sealedSecret   []byte
-	request        string
+	// Context is what the web layer handed to Start for the submission
+	// (see StartRequest.Context); filled only for the SubmitFunc.
+	Context       map[string]string
+	SubmitError   string
+	Checks        int
+	NextCheck     time.Time
+	LastError     string
+	Created       time.Time
+	Updated       time.Time
+	sealedSecret  []byte
+	sealedContext []byte
+	request       string
 }
 
 // Open reports whether the transaction may still change.
@@ -199,14 +203,14 @@ func (p *Payment) Failed() bool {
 	return p.Status == xbd.StatusFailed || p.Status == xbd.StatusCanceled
 }
 
-const paymentColumns = `id, draft_id, attempt, request_id, service, tenant_id, owner, draft_secret, amount_cents, items, reference, request, status,
+const paymentColumns = `id, draft_id, attempt, request_id, service, tenant_id, owner, draft_secret, submit_context, amount_cents, items, reference, request, status,
 	transaction_id, transaction_url, pay_url, payment_method, payment_method_detail, transaction_at, submission_id, submit_error,
 	checks, next_check_at, last_error, created_at, updated_at`
 
 func scanPayment(row interface{ Scan(...any) error }) (*Payment, error) {
 	var p Payment
 	var items, tat, next, created, updated string
-	err := row.Scan(&p.ID, &p.DraftID, &p.Attempt, &p.RequestID, &p.Service, &p.TenantID, &p.Owner, &p.sealedSecret, &p.Amount, &items, &p.Reference, &p.request, &p.Status,
+	err := row.Scan(&p.ID, &p.DraftID, &p.Attempt, &p.RequestID, &p.Service, &p.TenantID, &p.Owner, &p.sealedSecret, &p.sealedContext, &p.Amount, &items, &p.Reference, &p.request, &p.Status,
 		&p.TransactionID, &p.TransactionURL, &p.PayURL, &p.Method, &p.MethodDetail, &tat, &p.SubmissionID, &p.SubmitError,
 		&p.Checks, &next, &p.LastError, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -17,6 +17,7 @@ import (
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/payment"
 	"github.com/ozgo/ozgo/internal/payment/xbd"
@@ -127,7 +128,7 @@ func (u *UI) renderBezahlen(w http.ResponseWriter, r *http.Request, status int, 
 			return
 		case last.Failed():
 			d.Failed, d.Canceled, d.Reference = last, last.Status == xbd.StatusCanceled, last.Reference
-		case last.PayURL != "":
+		case last.PayURL != "" && last.Amount == q.Fee.Total:
 			d.Open = last
 		}
 	}
@@ -181,6 +182,7 @@ func (u *UI) bezahlenStarten(w http.ResponseWriter, r *http.Request) {
 	p, err := u.Payment.Start(r.Context(), payment.StartRequest{
 		DraftID: dr.ID, Secret: ref.Secret, Owner: dr.Owner, Service: svc.Slug, ServiceTitle: svc.Title,
 		TenantID: u.paymentTenant(r, svc), Data: res.Data, Retry: true,
+		Context:   map[string]string{"actor": identity.ActorFrom(r.Context()).ID()},
 		ReturnURL: func(id string) string { return returnURL(r, svc.Slug, id) },
 	})
 	if errs.Is(err, errs.Unavailable) {

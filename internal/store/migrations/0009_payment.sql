@@ -52,6 +52,7 @@ CREATE TABLE payments (
 	tenant_id            TEXT NOT NULL,
 	owner                TEXT NOT NULL,
 	draft_secret         {{bytes}} NOT NULL,
+	submit_context       {{bytes}} NOT NULL, -- sealed JSON: what the submission needs beyond the draft (actor, Gemeinde, ...)
 	amount_cents         BIGINT NOT NULL,
 	items                TEXT NOT NULL,   -- the fee breakdown (JSON)
 	reference            TEXT NOT NULL,   -- transactionReference (Kassenzeichen)
