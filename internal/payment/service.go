@@ -343,7 +343,11 @@ func (s *Service) ensureTransaction(ctx context.Context, ep *EndpointConfig, p *
 	if err := json.Unmarshal([]byte(p.request), &r); err != nil {
 		return nil, err
 	}
-	t, err := s.Client.Create(ctx, ep.Endpoint, r)
+	// A browser that gives up must not leave a half-created transaction
+	// behind: finish the call on its own clock.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	t, err := s.Client.Create(cctx, ep.Endpoint, r)
 	if err != nil {
 		s.checkFailed.Inc()
 		_, _ = s.DB.ExecContext(ctx, `UPDATE payments SET locked_until = '', last_error = ?, updated_at = ? WHERE id = ?`, errorCode(err), formatTime(s.now()), p.ID)
