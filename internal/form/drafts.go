@@ -23,10 +23,10 @@ import (
 )
 
 // TimeFormat is how times are stored: fixed width, so they compare as text.
-const TimeFormat = "2006-01-02T15:04:05.000000000Z"
+const TimeFormat = store.TimeFormat
 
 // FormatTime formats t for storage.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+func FormatTime(t time.Time) string { return store.FormatTime(t) }
 
 // ParseTime reads a stored time.
 func parseStoredTime(s string) time.Time {
