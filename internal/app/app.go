@@ -32,6 +32,7 @@ import (
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/web"
 )
@@ -57,6 +58,9 @@ type App struct {
 	Limits   []web.LimitRule
 	Registry *prometheus.Registry
 	Draining *httpx.Draining
+	// Postfach is the back channel; Mailer sends its notifications.
+	Postfach *postfach.Service
+	Mailer   *postfach.Mailer
 	// FitConnect is the FIT-Connect-compatible Zustelldienst; its worker
 	// (callbacks, deadlines) runs with FitConnect.Run.
 	FitConnect *fitconnect.Service
@@ -137,6 +141,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		fcOpts.Issuer = strings.TrimSuffix(cfg.PublicURL, "/") + httpapi.Prefix
 	}
 	a.FitConnect = fitconnect.New(db, keys, a.Blobs, a.Audit, fcOpts)
+	a.Mailer = &postfach.Mailer{DB: db, Keys: keys, Contacts: a.Identity.ContactEmails, BaseURL: cfg.PublicURL, Log: log,
+		SMTP: postfach.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Security: cfg.SMTPSecurity, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.SMTPFrom}}
+	a.Mailer.Register(a.Registry)
+	a.Postfach = &postfach.Service{DB: db, Keys: keys, Blobs: a.Blobs, Audit: a.Audit, Cases: postfach.SubmissionCases{DB: db}, Notifier: a.Mailer}
 	ok = true
 	return a, nil
 }
@@ -198,6 +206,7 @@ func (a *App) Handler() (http.Handler, error) {
 	})
 	ui.Catalog = a.Catalog
 	ui.Antraege = a.Antraege
+	ui.Postfach = a.Postfach
 	ui.Identity = a.Login
 	if ui.Identity == nil {
 		ui.Identity = &web.Identity{Service: a.Identity}

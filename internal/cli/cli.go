@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/ozgo/ozgo/internal/app"
 	"github.com/ozgo/ozgo/internal/audit"
@@ -231,6 +232,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 		return err
 	}
 	go a.RunJanitor(ctx)
+	if a.Mailer.BaseURL == "" {
+		a.Mailer.BaseURL = strings.TrimSuffix(url, "/")
+	}
+	go a.Mailer.Run(ctx, 15*time.Second)
 	go a.FitConnect.Run(ctx)
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {

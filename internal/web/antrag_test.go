@@ -23,6 +23,7 @@ import (
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
 )
@@ -58,6 +59,7 @@ func antragUI(t testing.TB, db *store.DB) (*UI, http.Handler) {
 	ui.Antraege = &onlinedienst.Antraege{DB: db, Registry: onlinedienst.NewRegistry(db), Drafts: form.NewDrafts(db, keys, 0),
 		Blobs: blob.NewEncrypted(fs, keys), Audit: audit.New(db, keys)}
 	ui.Identity = &Identity{Service: identity.NewService(db, keys, audit.New(db, keys))}
+	ui.Postfach = &postfach.Service{DB: db, Keys: keys, Blobs: ui.Antraege.Blobs, Audit: audit.New(db, keys), Cases: postfach.SubmissionCases{DB: db}}
 	rt := httpx.NewRouter(http.HandlerFunc(ui.NotFound), http.HandlerFunc(ui.MethodNotAllowed))
 	ui.Register(rt)
 	return ui, ui.WithSession(rt)

@@ -28,6 +28,7 @@ import (
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/postfach"
 )
 
 //go:embed templates
@@ -59,6 +60,8 @@ type UI struct {
 	// Identity serves login, logout and the account pages; nil leaves
 	// them out.
 	Identity *Identity
+	// Postfach serves /postfach and /antraege; nil leaves them out.
+	Postfach *postfach.Service
 }
 
 // New parses the embedded templates. version is shown in the footer.
@@ -138,6 +141,10 @@ type Page struct {
 
 // LoggedIn reports whether someone is logged in (for the header).
 func (p Page) LoggedIn() bool { return p.actor.LoggedIn() }
+
+// Citizen reports whether a citizen is logged in (Postfach and
+// "Meine Anträge" in the header).
+func (p Page) Citizen() bool { return p.actor != nil && p.actor.Kind == identity.KindCitizen }
 
 // Acting is the party name shown in the header while a citizen acts for
 // someone else ("" otherwise).
@@ -292,6 +299,7 @@ func (u *UI) Register(rt *httpx.Router) {
 	rt.HandleFunc("GET /regionen/{ars}", u.region)
 	u.registerAntrag(rt)
 	u.registerKonto(rt)
+	u.registerPostfach(rt)
 	rt.Handle("GET /static/", http.StripPrefix("/static/", u.staticHandler()))
 	// Browsers ask for /favicon.ico on their own; answer with the SVG icon
 	// instead of a 404 in every log.
