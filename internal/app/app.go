@@ -31,6 +31,7 @@ import (
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/inbox"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
@@ -61,6 +62,7 @@ type App struct {
 	// Postfach is the back channel; Mailer sends its notifications.
 	Postfach *postfach.Service
 	Mailer   *postfach.Mailer
+	Inbox    *inbox.Service
 	// FitConnect is the FIT-Connect-compatible Zustelldienst; its worker
 	// (callbacks, deadlines) runs with FitConnect.Run.
 	FitConnect *fitconnect.Service
@@ -145,6 +147,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		SMTP: postfach.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Security: cfg.SMTPSecurity, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.SMTPFrom}}
 	a.Mailer.Register(a.Registry)
 	a.Postfach = &postfach.Service{DB: db, Keys: keys, Blobs: a.Blobs, Audit: a.Audit, Cases: postfach.SubmissionCases{DB: db}, Notifier: a.Mailer}
+	a.Inbox = &inbox.Service{DB: db, Keys: keys, Audit: a.Audit, Drafts: a.Antraege.Drafts, Postfach: a.Postfach, Models: registry.Model}
 	ok = true
 	return a, nil
 }
@@ -207,6 +210,7 @@ func (a *App) Handler() (http.Handler, error) {
 	ui.Catalog = a.Catalog
 	ui.Antraege = a.Antraege
 	ui.Postfach = a.Postfach
+	ui.Inbox = a.Inbox
 	ui.Identity = a.Login
 	if ui.Identity == nil {
 		ui.Identity = &web.Identity{Service: a.Identity}

@@ -22,6 +22,7 @@ import (
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/inbox"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
@@ -60,6 +61,7 @@ func antragUI(t testing.TB, db *store.DB) (*UI, http.Handler) {
 		Blobs: blob.NewEncrypted(fs, keys), Audit: audit.New(db, keys)}
 	ui.Identity = &Identity{Service: identity.NewService(db, keys, audit.New(db, keys))}
 	ui.Postfach = &postfach.Service{DB: db, Keys: keys, Blobs: ui.Antraege.Blobs, Audit: audit.New(db, keys), Cases: postfach.SubmissionCases{DB: db}}
+	ui.Inbox = &inbox.Service{DB: db, Keys: keys, Audit: audit.New(db, keys), Drafts: ui.Antraege.Drafts, Postfach: ui.Postfach, Models: ui.Antraege.Registry.Model}
 	rt := httpx.NewRouter(http.HandlerFunc(ui.NotFound), http.HandlerFunc(ui.MethodNotAllowed))
 	ui.Register(rt)
 	return ui, ui.WithSession(rt)

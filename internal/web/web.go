@@ -27,6 +27,7 @@ import (
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/inbox"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/postfach"
 )
@@ -62,6 +63,8 @@ type UI struct {
 	Identity *Identity
 	// Postfach serves /postfach and /antraege; nil leaves them out.
 	Postfach *postfach.Service
+	// Inbox serves the clerk workspace /sachbearbeitung.
+	Inbox *inbox.Service
 }
 
 // New parses the embedded templates. version is shown in the footer.
@@ -92,6 +95,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, version string) (*UI, error) {
 		"dec":   formatDecimal,
 		"tel":   telURL,
 		"add":   func(a, b int) int { return a + b },
+		"list":  func(v ...string) []string { return v },
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
 	if err != nil {
@@ -141,6 +145,12 @@ type Page struct {
 
 // LoggedIn reports whether someone is logged in (for the header).
 func (p Page) LoggedIn() bool { return p.actor.LoggedIn() }
+
+// Clerk reports whether staff of a tenant is logged in (the workspace
+// in the header).
+func (p Page) Clerk() bool {
+	return p.actor != nil && p.actor.Kind == identity.KindStaff && p.actor.TenantID != ""
+}
 
 // Citizen reports whether a citizen is logged in (Postfach and
 // "Meine Anträge" in the header).
@@ -300,6 +310,7 @@ func (u *UI) Register(rt *httpx.Router) {
 	u.registerAntrag(rt)
 	u.registerKonto(rt)
 	u.registerPostfach(rt)
+	u.registerSachbearbeitung(rt)
 	rt.Handle("GET /static/", http.StripPrefix("/static/", u.staticHandler()))
 	// Browsers ask for /favicon.ico on their own; answer with the SVG icon
 	// instead of a 404 in every log.
