@@ -33,6 +33,7 @@ import (
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/store"
+	"github.com/ozgo/ozgo/internal/submission"
 	"github.com/ozgo/ozgo/internal/web"
 )
 
@@ -134,6 +135,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		fcOpts.Issuer = strings.TrimSuffix(cfg.PublicURL, "/") + httpapi.Prefix
 	}
 	a.FitConnect = fitconnect.New(db, keys, a.Blobs, a.Audit, fcOpts)
+	// The citizen path: submitted applications go to the authority through
+	// the Zustelldienst; its worker runs with Antraege.Delivery.Run.
+	a.Antraege.Delivery = &submission.Delivery{DB: db, Keys: keys, Blobs: a.Blobs, Drafts: a.Antraege.Drafts, FC: a.FitConnect,
+		Audit: a.Audit, I18n: a.I18n, Log: log, PublicURL: cfg.PublicURL}
 	ok = true
 	return a, nil
 }

@@ -232,6 +232,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 	}
 	go a.RunJanitor(ctx)
 	go a.FitConnect.Run(ctx)
+	go a.Antraege.Delivery.Run(ctx)
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {
 		printDemo(stdout, url, devidpURL, cfg, a.DB, loaded)
