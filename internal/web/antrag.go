@@ -500,6 +500,10 @@ func (u *UI) antragAbsenden(w http.ResponseWriter, r *http.Request) {
 		u.RenderError(w, r, err)
 		return
 	}
+	if len(m.Evaluate(dr.State).Errors) > 0 {
+		u.renderCheck(w, r, http.StatusUnprocessableEntity, svc, m, dr, rt)
+		return
+	}
 	if !rt.Ready {
 		// No place, or no authority there: the draft stays, the check page
 		// says why and what to do.
