@@ -45,8 +45,10 @@ type Texts struct {
 	Title, Reference, Submitted, Authority, Service, LeiKa, Answers, Files, NoFiles, Footer string
 }
 
-// ReceiptPDF renders the receipt as a PDF. The creation date is the
-// submission time, so the same receipt renders to the same document.
+// ReceiptPDF renders the receipt as a PDF, dated with the submission time.
+// The rendering is not byte-for-byte reproducible (the PDF library writes
+// the time of rendering as ModDate), so the pipeline renders it once,
+// stores it, and sends and serves that one copy.
 func ReceiptPDF(r Receipt, t Texts) ([]byte, error) {
 	when := r.Submitted.In(form.Berlin)
 	cfg := config.NewBuilder().

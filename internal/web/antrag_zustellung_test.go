@@ -116,7 +116,7 @@ func testDestination(t testing.TB, fc *fitconnect.Service) *fitconnect.Destinati
 	ek, sk := fitconnect.PublicJWK(&enc.PublicKey, "test-enc-1", fitconnect.AlgKeyWrap), fitconnect.PublicJWK(&sig.PublicKey, "test-sig-1", fitconnect.AlgSign)
 	ctx := context.Background()
 	d, err := fc.CreateDestination(ctx, testOwner, fitconnect.DestinationInput{
-		Contact: &fitconnect.ContactInformation{LegalName: "Bürgerbüro Tübingen (Test)", Address: "Am Markt 1, 72070 Tübingen", Phone: "+49 7071 0", Email: "test@tuebingen.example"},
+		Contact:  &fitconnect.ContactInformation{LegalName: "Bürgerbüro Tübingen (Test)", Address: "Am Markt 1, 72070 Tübingen", Phone: "+49 7071 0", Email: "test@tuebingen.example"},
 		Services: svcs, EncryptionKid: &ek.Kid, EncryptionPublicKey: &ek, SigningPublicKey: &sk, MetadataVersions: []string{"2.1.0"},
 	})
 	if err != nil {
