@@ -79,7 +79,7 @@ func loginAs(t testing.TB, ui *UI, subject string, level identity.TrustLevel) *h
 	t.Helper()
 	ctx := context.Background()
 	p, err := ui.Identity.Service.LoginPerson(ctx, identity.Assertion{Provider: "test", Subject: subject, TrustLevel: level,
-		Attributes: identity.Attributes{GivenName: "Erika", FamilyName: subject}})
+		Attributes: identity.Attributes{GivenName: "Erika", FamilyName: subject, Email: subject + "@example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +308,14 @@ func TestAntragEndToEnd(t *testing.T) {
 				if w.Code != 200 || w.Header().Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(w.Body.Bytes(), []byte("%PDF-")) {
 					t.Errorf("receipt pdf: %d %s", w.Code, w.Header().Get("Content-Type"))
 				}
-				checkDelivered(t, ui, db, ref, m)
+				if meta := checkDelivered(t, ui, db, ref, m); svc.MinTrustLevel > identity.None {
+					// A logged-in applicant's e-mail address is the reply channel.
+					if meta.ReplyChannel == nil || meta.ReplyChannel.EMail == nil || meta.ReplyChannel.EMail.Address != "hoch-"+svc.Slug+"@example.org" {
+						t.Errorf("reply channel: %+v", meta.ReplyChannel)
+					}
+				} else if meta.ReplyChannel != nil {
+					t.Error("reply channel without a login")
+				}
 				// Stored once, with an audit record; the draft is gone.
 				var n int
 				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM submissions WHERE reference = ?`, ref).Scan(&n); err != nil || n != 1 {
@@ -331,6 +338,9 @@ func TestAntragEndToEnd(t *testing.T) {
 					other := &browser{t: t, h: h, cookie: b.cookie, session: loginAs(t, ui, "andere-"+svc.Slug, identity.Hoch)}
 					if w := other.get("/onlinedienste/" + svc.Slug + "/antrag/eingang"); w.Code != http.StatusNotFound {
 						t.Errorf("receipt for another person: %d", w.Code)
+					}
+					if w := other.get("/onlinedienste/" + svc.Slug + "/antrag/eingang.pdf"); w.Code != http.StatusNotFound || bytes.HasPrefix(w.Body.Bytes(), []byte("%PDF")) {
+						t.Errorf("receipt pdf for another person: %d", w.Code)
 					}
 				}
 			})

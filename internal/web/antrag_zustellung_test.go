@@ -154,8 +154,9 @@ func decrypt(t *testing.T, jwe string) ([]byte, string) {
 }
 
 // checkDelivered picks up the FIT-Connect submission of the application
-// with reference ref as the destination would and checks every part.
-func checkDelivered(t *testing.T, ui *UI, db *store.DB, ref string, m *form.Model) {
+// with reference ref as the destination would, checks every part and
+// returns the metadata.
+func checkDelivered(t *testing.T, ui *UI, db *store.DB, ref string, m *form.Model) submission.Metadata {
 	t.Helper()
 	ctx := context.Background()
 	var status, fcSub, dest string
@@ -221,6 +222,7 @@ func checkDelivered(t *testing.T, ui *UI, db *store.DB, ref string, m *form.Mode
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM fc_submissions WHERE status <> 'incomplete' AND id = ?`, fcSub).Scan(&n); err != nil || n != 1 {
 		t.Errorf("fc submissions: %d %v", n, err)
 	}
+	return meta
 }
 
 // fillAll answers every page of svc in b and returns the model.
@@ -259,7 +261,13 @@ func TestAntragNoDestination(t *testing.T) {
 		b := &browser{t: t, h: h, ort: &http.Cookie{Name: ortCookie, Value: otherOrt}}
 		fillAll(t, ui, b, slug)
 		check := "/onlinedienste/" + slug + "/antrag/pruefen"
-		w := b.get(check)
+		// The place page says why an application needs the place and leads
+		// back to it.
+		w := b.get("/ort?zurueck=" + url.QueryEscape(check))
+		if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "Dafür brauchen wir Ihre Gemeinde") || !strings.Contains(body, "Zurück zum Antrag") {
+			t.Fatalf("place page for an application: %d", w.Code)
+		}
+		w = b.get(check)
 		body := w.Body.String()
 		if w.Code != 200 || !strings.Contains(body, "Noch nicht online verfügbar") || strings.Contains(body, "Antrag verbindlich absenden") {
 			t.Fatalf("check page elsewhere: %d", w.Code)
@@ -359,7 +367,7 @@ func TestDeliveryRetry(t *testing.T) {
 		if err := dl.DeliverNow(ctx, sub.ID); err != nil {
 			t.Fatal(err)
 		}
-		checkDelivered(t, ui, db, "2026-TEST-0001", m)
+		_ = checkDelivered(t, ui, db, "2026-TEST-0001", m)
 		// The uploaded files are gone from ozgo's blob store; the PDF stays.
 		for _, f := range sub.Attachments {
 			if _, err := ui.Antraege.Blobs.Stat(ctx, f.BlobID); err == nil {
@@ -399,4 +407,61 @@ func routeDest(t *testing.T, ui *UI) *fitconnect.Destination {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// Workers in parallel (two processes, say) share the orders: each is
+// delivered once.
+func TestDeliveryParallelWorkers(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		ui, _ := antragUI(t, db)
+		dl := ui.Antraege.Delivery
+		dest := routeDest(t, ui)
+		ctx := context.Background()
+		svc := demo.OnlineServices[2]
+		const orders = 6
+		for i := range orders {
+			dr, _, err := ui.Antraege.Drafts.Create(ctx, "", svc.Slug, svc.FormID, svc.FormVersion)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := "2026-PAR" + string(rune('A'+i)) + "-0000"
+			data := []byte(`{"n":` + string(rune('0'+i)) + `}`)
+			o, err := dl.Prepare(ctx, submission.Application{Reference: ref, Submitted: time.Now(), Destination: dest, LeiKa: svc.LeiKa,
+				ServiceName: svc.Title, SchemaID: fim.SchemaID(svc.FormID, svc.FormVersion), Data: data})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.InTx(ctx, func(tx *store.Tx) error {
+				sub, err := ui.Antraege.Drafts.SubmitAs(ctx, tx, dr, ref, time.Now(), fim.SchemaID(svc.FormID, svc.FormVersion), data)
+				if err != nil {
+					return err
+				}
+				return dl.Enqueue(ctx, tx, sub.ID, o)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		counts := make([]int, 2)
+		for w := range counts {
+			wg.Go(func() {
+				n, err := dl.RunOnce(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				counts[w] = n
+			})
+		}
+		wg.Wait()
+		if counts[0]+counts[1] != orders {
+			t.Errorf("delivered %v, want %d in all", counts, orders)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM fc_submissions WHERE destination_id = ? AND status = 'submitted'`, dest.ID).Scan(&n); err != nil || n != orders {
+			t.Errorf("fc submissions: %d %v", n, err)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE status = 'delivered'`).Scan(&n); err != nil || n != orders {
+			t.Errorf("delivered orders: %d %v", n, err)
+		}
+	})
 }
