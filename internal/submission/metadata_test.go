@@ -36,7 +36,9 @@ func TestValidateMetadata(t *testing.T) {
 		{"wrong $schema", func(m *Metadata) { m.Schema = "https://example.org/metadata.json" }, false},
 		{"hash not sha512 hex", func(m *Metadata) { m.ContentStructure.Data.Hash.Content = "abc" }, false},
 		{"unknown purpose", func(m *Metadata) { m.ContentStructure.Attachments[0].Purpose = "anlage" }, false},
-		{"attachment id not a uuid", func(m *Metadata) { m.ContentStructure.Attachments[1].AttachmentID = "nicht-eine-uuid-nicht-eine-uuid-xx" }, false},
+		{"attachment id not a uuid", func(m *Metadata) {
+			m.ContentStructure.Attachments[1].AttachmentID = "nicht-eine-uuid-nicht-eine-uuid-xx"
+		}, false},
 		{"bad e-mail", func(m *Metadata) { m.ReplyChannel.EMail.Address = "keine adresse" }, false},
 		{"schema mime type", func(m *Metadata) { m.ContentStructure.Data.SubmissionSchema.MimeType = "text/plain" }, false},
 	}
