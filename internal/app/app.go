@@ -139,6 +139,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	// the Zustelldienst; its worker runs with Antraege.Delivery.Run.
 	a.Antraege.Delivery = &submission.Delivery{DB: db, Keys: keys, Blobs: a.Blobs, Drafts: a.Antraege.Drafts, FC: a.FitConnect,
 		Audit: a.Audit, I18n: a.I18n, Log: log, PublicURL: cfg.PublicURL}
+	a.Registry.MustRegister(a.Antraege.Delivery.Collectors()...)
 	ok = true
 	return a, nil
 }

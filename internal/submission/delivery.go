@@ -53,6 +53,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/blob"
 	"github.com/ozgo/ozgo/internal/buildinfo"
@@ -605,4 +607,44 @@ func (d *Delivery) finish(ctx context.Context, o *order, p plan) error {
 		}
 	}
 	return nil
+}
+
+// Backlog reports the orders not yet delivered and the age of the oldest,
+// for monitoring: a growing backlog means a destination does not take
+// applications (switched off, key replaced, Zustelldienst failing).
+func (d *Delivery) Backlog(ctx context.Context) (pending int, oldest time.Duration, err error) {
+	var first sql.NullString
+	err = d.DB.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE status = ?`, StatusPending).Scan(&pending, &first)
+	if err != nil {
+		return 0, 0, fmt.Errorf("submission: backlog: %w", err)
+	}
+	if first.Valid && first.String != "" {
+		if t, perr := time.Parse(form.TimeFormat, first.String); perr == nil {
+			oldest = d.now().Sub(t)
+		}
+	}
+	return pending, oldest, nil
+}
+
+// Collectors are the Prometheus metrics of the delivery backlog.
+func (d *Delivery) Collectors() []prometheus.Collector {
+	backlog := func() (int, time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		n, age, err := d.Backlog(ctx)
+		if err != nil {
+			return -1, -1
+		}
+		return n, age
+	}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ozgo_submission_deliveries_pending",
+			Help: "Submitted applications not yet handed to the Zustelldienst (-1: unknown).",
+		}, func() float64 { n, _ := backlog(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ozgo_submission_delivery_oldest_pending_seconds",
+			Help: "Age of the oldest submitted application not yet handed to the Zustelldienst (0: none; -1: unknown).",
+		}, func() float64 { _, age := backlog(); return age.Seconds() }),
+	}
 }

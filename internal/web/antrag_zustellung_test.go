@@ -353,6 +353,9 @@ func TestDeliveryRetry(t *testing.T) {
 		if attempts != 1 || status != submission.StatusPending || lastErr == "" {
 			t.Fatalf("after a failure: attempts %d status %s error %q", attempts, status, lastErr)
 		}
+		if n, age, err := dl.Backlog(ctx); n != 1 || age < 0 || err != nil {
+			t.Errorf("backlog: %d %v %v", n, age, err)
+		}
 		setDestinationStatus(t, fc, dest.ID, fitconnect.DestinationActive)
 		if n, _ := dl.RunOnce(ctx); n != 0 {
 			t.Fatal("retried before the backoff")
@@ -363,6 +366,9 @@ func TestDeliveryRetry(t *testing.T) {
 		}
 		if n, _ := dl.RunOnce(ctx); n != 0 {
 			t.Fatal("delivered twice")
+		}
+		if n, _, err := dl.Backlog(ctx); n != 0 || err != nil {
+			t.Errorf("backlog after delivery: %d %v", n, err)
 		}
 		if err := dl.DeliverNow(ctx, sub.ID); err != nil {
 			t.Fatal(err)
