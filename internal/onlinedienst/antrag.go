@@ -265,7 +265,7 @@ func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *
 	}
 	order, err := a.Delivery.Prepare(ctx, submission.Application{
 		Reference: ref, Submitted: at, Destination: dest, LeiKa: svc.LeiKa, ServiceName: svc.Title,
-		SchemaID: m.Schema.ID, Data: data, Files: dr.State.AllFiles(), Sections: sections, ReplyEmail: opt.ReplyEmail,
+		SchemaID: m.Schema.ID, Data: data, Files: dr.State.AllFiles(), Sections: sections, ReplyEmail: opt.ReplyEmail, RegionARS: opt.ARS,
 	})
 	if err != nil {
 		return nil, err

@@ -12,7 +12,10 @@ package submission
 // key being replaced, the Zustelldienst being busy — happens after the
 // commit, in a worker that retries with exponential backoff until it
 // succeeds; an order is never given up (an authority that is switched off
-// for a week gets the application when it is back). Right after the commit
+// for a week gets the application when it is back; one whose destination is
+// deleted or decommissioned gets it through the destination that serves the
+// Leistung in the applicant's Gemeinde then, see reroute). The backlog is
+// on /metrics (Collectors). Right after the commit
 // the web request tries once synchronously (DeliverNow) so the receipt can
 // usually show the Zustelldienst's case id at once.
 //
@@ -151,6 +154,9 @@ type Application struct {
 	Sections    []Section // the answers for the PDF
 	// ReplyEmail is the applicant's e-mail address when known ("" if not).
 	ReplyEmail string
+	// RegionARS is the applicant's Gemeinde; a delivery whose destination
+	// is retired before it took the application is routed again with it.
+	RegionARS string
 }
 
 // Order is a prepared delivery: the receipt PDF is stored, the metadata
@@ -167,6 +173,8 @@ type Order struct {
 // plan is the sealed part of an order.
 type plan struct {
 	ServiceURN  string          `json:"serviceUrn"`
+	LeiKa       string          `json:"leika"`
+	RegionARS   string          `json:"regionArs"` // the applicant's Gemeinde, for routing again
 	ServiceName string          `json:"serviceName"`
 	Metadata    json.RawMessage `json:"metadata"`
 	Parts       []part          `json:"parts"` // attachments in metadata order
@@ -255,6 +263,7 @@ func (d *Delivery) Prepare(ctx context.Context, a Application) (*Order, error) {
 	}
 	o.plan.Metadata = doc
 	o.plan.ServiceURN = fitconnect.LeikaPrefix + a.LeiKa
+	o.plan.LeiKa, o.plan.RegionARS = a.LeiKa, a.RegionARS
 	o.plan.ServiceName = a.ServiceName
 	return o, nil
 }
@@ -530,7 +539,12 @@ func (d *Delivery) deliver(ctx context.Context, o *order) error {
 		}
 		c, err := d.FC.OpenInternal(ctx, o.dest, p.ServiceURN, p.ServiceName, ids)
 		if err != nil {
-			return err
+			if moved, rerr := d.reroute(ctx, o, p); rerr != nil || !moved {
+				return err
+			}
+			if c, err = d.FC.OpenInternal(ctx, o.dest, p.ServiceURN, p.ServiceName, ids); err != nil {
+				return err
+			}
 		}
 		if _, err := d.DB.ExecContext(ctx, `UPDATE deliveries SET fc_submission_id = ?, fc_case_id = ? WHERE submission_id = ? AND status = ?`,
 			c.SubmissionID, c.CaseID, o.subID, StatusPending); err != nil {
@@ -575,6 +589,39 @@ func (d *Delivery) deliver(ctx context.Context, o *order) error {
 		return err
 	}
 	return d.finish(ctx, o, p)
+}
+
+// reroute moves an order whose destination is gone for good (deleted or
+// decommissioned) to the destination that now serves the Leistung in the
+// applicant's Gemeinde. A destination that is only switched off (inactive)
+// keeps its orders: it is expected back. It reports whether it moved.
+func (d *Delivery) reroute(ctx context.Context, o *order, p plan) (bool, error) {
+	dest, err := d.FC.InternalDestination(ctx, o.dest)
+	switch {
+	case errs.Is(err, errs.NotFound):
+	case err != nil:
+		return false, err
+	case dest.Status != fitconnect.DestinationDecommissioned:
+		return false, nil
+	}
+	if p.RegionARS == "" {
+		return false, nil
+	}
+	next, err := d.Route(ctx, p.LeiKa, p.RegionARS)
+	if err != nil || next.ID == o.dest {
+		return false, err
+	}
+	res, err := d.DB.ExecContext(ctx, `UPDATE deliveries SET destination_id = ?, authority = ? WHERE submission_id = ? AND status = ? AND destination_id = ?`,
+		next.ID, AuthorityName(next), o.subID, StatusPending, o.dest)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return false, nil
+	}
+	d.log().Info("delivery routed again: destination retired", "submission", o.subID, "from", o.dest, "to", next.ID)
+	o.dest = next.ID
+	return true, nil
 }
 
 // finish records a delivered order and deletes the uploaded files, which

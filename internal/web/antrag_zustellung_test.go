@@ -471,3 +471,55 @@ func TestDeliveryParallelWorkers(t *testing.T) {
 		}
 	})
 }
+
+// A destination retired for good before it took an application: the order
+// goes to the destination that now serves the Leistung in that Gemeinde.
+func TestDeliveryReroute(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		ui, _ := antragUI(t, db)
+		dl, fc := ui.Antraege.Delivery, ui.Antraege.Delivery.FC
+		old := routeDest(t, ui)
+		ctx := context.Background()
+		now := time.Now()
+		dl.Now = func() time.Time { return now }
+		svc := demo.OnlineServices[2]
+		dr, _, err := ui.Antraege.Drafts.Create(ctx, "", svc.Slug, svc.FormID, svc.FormVersion)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := fim.SchemaID(svc.FormID, svc.FormVersion)
+		o, err := dl.Prepare(ctx, submission.Application{Reference: "2026-MOVE-0001", Submitted: time.Now(), Destination: old, LeiKa: svc.LeiKa,
+			ServiceName: svc.Title, SchemaID: schema, Data: []byte(`{}`), RegionARS: demo.DemoGemeinde})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var subID string
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			sub, err := ui.Antraege.Drafts.SubmitAs(ctx, tx, dr, "2026-MOVE-0001", time.Now(), schema, []byte(`{}`))
+			if err != nil {
+				return err
+			}
+			subID = sub.ID
+			return dl.Enqueue(ctx, tx, sub.ID, o)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		setDestinationStatus(t, fc, old.ID, fitconnect.DestinationDecommissioned)
+		// Nothing serves Tübingen now: the order waits.
+		if n, _ := dl.RunOnce(ctx); n != 0 {
+			t.Fatal("delivered without a destination")
+		}
+		next := testDestination(t, fc)
+		now = now.Add(time.Minute) // past the backoff
+		if err := dl.DeliverNow(ctx, subID); err != nil {
+			t.Fatalf("after a new destination: %v", err)
+		}
+		var dest, status string
+		if err := db.QueryRowContext(ctx, `SELECT destination_id, status FROM deliveries WHERE submission_id = ?`, subID).Scan(&dest, &status); err != nil {
+			t.Fatal(err)
+		}
+		if dest != next.ID || status != submission.StatusDelivered {
+			t.Errorf("order at %s (%s), want %s delivered", dest, status, next.ID)
+		}
+	})
+}
