@@ -299,14 +299,21 @@ func (d *Drafts) SubmitAs(ctx context.Context, tx *store.Tx, dr *Draft, ref stri
 	if err != nil {
 		return nil, err
 	}
+	// The draft goes first, and must still be there: of two submits of the
+	// same draft at once (a double click), one finds it gone and rolls
+	// back, so an application is never submitted — and delivered — twice.
+	res, err := tx.ExecContext(ctx, `DELETE FROM form_drafts WHERE id = ?`, dr.ID)
+	if err != nil {
+		return nil, fmt.Errorf("form: delete submitted draft: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return nil, errs.K(errs.NotFound, "form.draft.not_found")
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, reference, token_hash, owner, service, form_id, form_version, schema_id, data, attachments, submitted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, ref, dr.tokenHash, dr.Owner, dr.Service, dr.FormID, dr.FormVersion, schemaID,
 		sealedData, sealedAtt, FormatTime(s.Submitted))
 	if err != nil {
 		return nil, fmt.Errorf("form: store submission: %w", err)
-	}
-	if err := d.Delete(ctx, tx, dr.ID); err != nil {
-		return nil, fmt.Errorf("form: delete submitted draft: %w", err)
 	}
 	return s, nil
 }

@@ -254,11 +254,11 @@ func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *
 	if err != nil {
 		return nil, err
 	}
-	ref, err := form.NewReference(time.Now())
+	at := a.Drafts.Now().UTC()
+	ref, err := form.NewReference(at)
 	if err != nil {
 		return nil, err
 	}
-	at := a.Drafts.Now().UTC()
 	var sections []submission.Section
 	if opt.Sections != nil {
 		sections = opt.Sections(res.Data)
