@@ -35,6 +35,7 @@ import (
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
+	"github.com/ozgo/ozgo/internal/submission"
 	"github.com/ozgo/ozgo/internal/web"
 )
 
@@ -148,6 +149,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Mailer.Register(a.Registry)
 	a.Postfach = &postfach.Service{DB: db, Keys: keys, Blobs: a.Blobs, Audit: a.Audit, Cases: postfach.SubmissionCases{DB: db}, Notifier: a.Mailer}
 	a.Inbox = &inbox.Service{DB: db, Keys: keys, Audit: a.Audit, Drafts: a.Antraege.Drafts, Postfach: a.Postfach, Models: registry.Model}
+	// The citizen path: submitted applications go to the authority through
+	// the Zustelldienst; its worker runs with Antraege.Delivery.Run.
+	a.Antraege.Delivery = &submission.Delivery{DB: db, Keys: keys, Blobs: a.Blobs, Drafts: a.Antraege.Drafts, FC: a.FitConnect,
+		Audit: a.Audit, I18n: a.I18n, Log: log, PublicURL: cfg.PublicURL}
+	a.Registry.MustRegister(a.Antraege.Delivery.Collectors()...)
 	ok = true
 	return a, nil
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -197,6 +198,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 		if loaded.Logins, err = demo.LoadIdentity(ctx, a.Identity); err != nil {
 			return err
 		}
+		z, err := demo.LoadZustellpunkt(ctx, a.FitConnect, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		loaded.Zustellpunkt = z.DestinationID
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -237,6 +243,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 	}
 	go a.Mailer.Run(ctx, 15*time.Second)
 	go a.FitConnect.Run(ctx)
+	go a.Antraege.Delivery.Run(ctx)
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {
 		printDemo(stdout, url, devidpURL, cfg, a.DB, loaded)
@@ -276,6 +283,9 @@ func printDemo(w io.Writer, url, devidpURL string, cfg config.Config, db *store.
 		for _, l := range r.Logins {
 			fmt.Fprintf(w, "    %-22s %-20s %-16s %s\n", l.Role, l.User, l.Password, l.Note)
 		}
+	}
+	if r.Zustellpunkt != "" {
+		fmt.Fprintf(w, "  Zustellpunkt: %s (Tübingen; private Schlüssel in %s)\n", r.Zustellpunkt, filepath.Join(cfg.DataDir, demo.ZustellpunktDir))
 	}
 	fmt.Fprintf(w, "  Bürgerkonto: %sanmelden – Test-Identitätsprovider (TESTSYSTEM) unter %s/ mit erfundenen Personen\n", url, devidpURL)
 	fmt.Fprintf(w, "  Beenden:    Strg+C\n\n")
