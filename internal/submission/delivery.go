@@ -296,6 +296,12 @@ func (d *Delivery) Enqueue(ctx context.Context, tx *store.Tx, subID string, o *O
 	if err != nil {
 		return fmt.Errorf("submission: enqueue delivery: %w", err)
 	}
+	// The case belongs to the tenant of its destination: its clerks work
+	// it and answer through the Postfach.
+	if _, err := tx.ExecContext(ctx, `UPDATE submissions SET tenant_id = COALESCE((SELECT tenant_id FROM fc_destinations WHERE id = ?), '') WHERE id = ?`,
+		o.destination, subID); err != nil {
+		return fmt.Errorf("submission: case tenant: %w", err)
+	}
 	return nil
 }
 
