@@ -43,7 +43,9 @@ func Cover(gemeinden []Gemeinde, levels map[string]int) Coverage {
 // AnteilGemeinden is the share of Gemeinden in tenths of a percent
 // (0…1000), rounded half up with integers so the same figures always give
 // the same text.
-func (c Coverage) AnteilGemeinden() int { return permille(int64(c.GemeindenAb3), int64(c.GemeindenGesamt)) }
+func (c Coverage) AnteilGemeinden() int {
+	return permille(int64(c.GemeindenAb3), int64(c.GemeindenGesamt))
+}
 
 // AnteilBevoelkerung is the population share in tenths of a percent.
 func (c Coverage) AnteilBevoelkerung() int { return permille(c.BevoelkerungAb3, c.BevoelkerungGesamt) }
@@ -64,4 +66,3 @@ func FormatPermille(p int) string {
 	whole, frac := p/10, p%10
 	return strconv.Itoa(whole) + "," + strconv.Itoa(frac)
 }
-
