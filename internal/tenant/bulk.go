@@ -85,18 +85,22 @@ func ParseCSV(r io.Reader) ([]CSVRow, []LineError) {
 	var rows []CSVRow
 	for {
 		rec, err := cr.Read()
-		line, _ := cr.FieldPos(0)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				line = pe.Line
+				line = pe.StartLine
+			}
+			if line < 1 {
+				line = 1
 			}
 			lerrs = append(lerrs, LineError{Line: line, Err: errs.K(errs.Invalid, "tenant.csv.syntax")})
 			break
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rows) >= MaxCSVLines {
 			lerrs = append(lerrs, LineError{Line: line, Err: errs.K(errs.Invalid, "tenant.csv.too_many", MaxCSVLines)})
 			break
