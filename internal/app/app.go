@@ -33,6 +33,7 @@ import (
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/store"
+	"github.com/ozgo/ozgo/internal/tenant"
 	"github.com/ozgo/ozgo/internal/web"
 )
 
@@ -57,6 +58,9 @@ type App struct {
 	// FitConnect is the FIT-Connect-compatible Zustelldienst; its worker
 	// (callbacks, deadlines) runs with FitConnect.Run.
 	FitConnect *fitconnect.Service
+	// Tenants keeps tenants, published online services, activations,
+	// Reifegrad and coverage, feedback, statistics and announcements.
+	Tenants *tenant.Service
 }
 
 // Open prepares the data directory, the key ring and the database, and
@@ -134,6 +138,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		fcOpts.Issuer = strings.TrimSuffix(cfg.PublicURL, "/") + httpapi.Prefix
 	}
 	a.FitConnect = fitconnect.New(db, keys, a.Blobs, a.Audit, fcOpts)
+	a.Tenants = tenant.New(db, a.Audit, a.Catalog, a.Identity)
+	a.Tenants.FeedbackKey = keys.DeriveKey("feedback-form")
 	ok = true
 	return a, nil
 }
@@ -195,6 +201,7 @@ func (a *App) Handler() (http.Handler, error) {
 	})
 	ui.Catalog = a.Catalog
 	ui.Antraege = a.Antraege
+	ui.Tenants = a.Tenants
 	ui.Identity = a.Login
 	if ui.Identity == nil {
 		ui.Identity = &web.Identity{Service: a.Identity}
@@ -202,7 +209,7 @@ func (a *App) Handler() (http.Handler, error) {
 	rt := httpx.NewRouter(notFound, methodNotAllowed)
 	a.registerOps(rt)
 	ui.Register(rt)
-	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n}).Register(rt)
+	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n, Tenants: a.Tenants}).Register(rt)
 	(&httpapi.API{Svc: a.FitConnect, Log: a.Log, I18n: a.I18n}).Register(rt)
 
 	metrics := httpx.NewMetrics(a.Registry)

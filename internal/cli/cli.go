@@ -196,6 +196,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 		if loaded.Logins, err = demo.LoadIdentity(ctx, a.Identity); err != nil {
 			return err
 		}
+		more, err := demo.LoadTenants(ctx, a.Tenants, a.Identity)
+		if err != nil {
+			return err
+		}
+		loaded.Logins = append(loaded.Logins, more...)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

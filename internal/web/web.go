@@ -28,6 +28,7 @@ import (
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/tenant"
 )
 
 //go:embed templates
@@ -59,6 +60,10 @@ type UI struct {
 	// Identity serves login, logout and the account pages; nil leaves
 	// them out.
 	Identity *Identity
+	// Tenants serves the administration, coverage dashboard, status and
+	// feedback pages; nil leaves them out.
+	Tenants *tenant.Service
+	tn      tenantState
 }
 
 // New parses the embedded templates. version is shown in the footer.
@@ -292,6 +297,7 @@ func (u *UI) Register(rt *httpx.Router) {
 	rt.HandleFunc("GET /regionen/{ars}", u.region)
 	u.registerAntrag(rt)
 	u.registerKonto(rt)
+	u.registerDashboard(rt)
 	rt.Handle("GET /static/", http.StripPrefix("/static/", u.staticHandler()))
 	// Browsers ask for /favicon.ico on their own; answer with the SVG icon
 	// instead of a 404 in every log.
