@@ -238,6 +238,9 @@ func (s *Service) Coverage(ctx context.Context, ars, leika string) ([]LeistungCo
 		if l, err := sn.Leistung(k); err == nil && name == "" {
 			name = l.Name
 		}
+		if name == "" {
+			name = k // a key the catalog does not know (yet)
+		}
 		out = append(out, LeistungCoverage{LeiKa: k, Name: name, Fokus: isFokus, Coverage: maturity.Cover(gem, levels[k])})
 	}
 	for _, f := range fokus {

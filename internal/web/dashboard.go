@@ -184,6 +184,9 @@ func (u *UI) abdeckung(w http.ResponseWriter, r *http.Request) {
 		}
 		d.LeikaName = l.Name
 	}
+	if d.LeikaName == "" {
+		d.LeikaName = d.Leika
+	}
 	d.ChartH = len(d.Rows)*36 + 8
 	levels, _, err := u.Tenants.Levels(ctx)
 	if err != nil {
