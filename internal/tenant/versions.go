@@ -10,6 +10,7 @@ import (
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/catalog"
 	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/fim"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/store"
@@ -81,6 +82,12 @@ func (s *Service) PrepareVersion(ctx context.Context, actor *identity.Actor, v V
 	if es := CheckVersion(&v); len(es) > 0 {
 		return nil, es[0]
 	}
+	if _, err := fim.NewStore(s.DB).Form(ctx, v.FormID, v.FormVersion); err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return nil, errs.FieldError("form", "onlinedienst.error.form_missing", v.FormID, v.FormVersion)
+		}
+		return nil, err
+	}
 	v.State, v.AuthorTenant = Draft, actor.TenantID
 	v.Created = s.now()
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -102,9 +109,11 @@ func (s *Service) PrepareVersion(ctx context.Context, actor *identity.Actor, v V
 }
 
 // Publish publishes a draft version: the previous published version is
-// superseded, and the online service serves the new form version from now
-// on. Drafts citizens already started keep their form version (the form
-// runtime stores it with each draft), so they can be finished.
+// superseded, and the online service serves the new form version to new
+// applications from now on. Drafts citizens already started keep the form
+// version they were created with (form_drafts.form_version); form versions
+// are immutable, so the old one stays available to finish them, provided
+// the form runtime loads a draft's model by the draft's version.
 func (s *Service) Publish(ctx context.Context, actor *identity.Actor, slug string, version int) error {
 	if err := identity.Authorize(actor, identity.ActionManage, identity.Object{Type: "online_service", Platform: true}); err != nil {
 		return err
@@ -191,4 +200,37 @@ func gemeindenIn(sn *catalog.Snapshot, ars string) []catalog.Region {
 		}
 	}
 	return out
+}
+
+// FormRef names an imported FIM form version a service can use.
+type FormRef struct {
+	ID, Version, Name string
+}
+
+// Forms lists the imported FIM form versions.
+func (s *Service) Forms(ctx context.Context) ([]FormRef, error) {
+	fs, err := fim.NewStore(s.DB).Forms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FormRef, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, FormRef{ID: f.ID, Version: f.Version, Name: f.Name})
+	}
+	return out, nil
+}
+
+// Services lists the newest version of every online service, by slug.
+func (s *Service) Services(ctx context.Context) ([]*Version, error) {
+	all, err := s.versions(ctx, s.DB, `ORDER BY slug, version DESC`)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Version
+	for _, v := range all {
+		if len(out) == 0 || out[len(out)-1].Slug != v.Slug {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }

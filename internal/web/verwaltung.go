@@ -44,6 +44,7 @@ func (u *UI) registerVerwaltung(rt *httpx.Router) {
 	rt.HandleFunc("GET /onlinedienste/{slug}/bewertung", u.bewertung)
 	rt.HandleFunc("POST /onlinedienste/{slug}/bewertung", u.bewertungPost, httpx.BodyLimit(16<<10))
 	rt.HandleFunc("GET /einbetten/{slug}/{ars}", u.einbetten)
+	u.registerDienste(rt)
 }
 
 // requireStaff sends a browser without a staff session to the staff login

@@ -299,3 +299,38 @@ func TestTenantComposedKeysExist(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthorPublishesVersion(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		ui, h := tenantUI(t, db)
+		author := adminCookie(t, ui, "land", "99", identity.RoleServiceAuthor)
+		admin := adminCookie(t, ui, "aheim", "990010000001", identity.RoleTenantAdmin)
+		if w := send(h, "GET", "/verwaltung/onlinedienste", nil, admin); w.Code != http.StatusNotFound {
+			t.Errorf("tenant admin on author pages: %d", w.Code)
+		}
+		w := send(h, "GET", "/verwaltung/onlinedienste/neu?slug=blaue-karte-eu", nil, author)
+		checkPage(t, w.Body.String())
+		if w.Code != 200 || !strings.Contains(w.Body.String(), `value="S00000121 1.0" checked`) {
+			t.Fatalf("prefilled form: %d", w.Code)
+		}
+		bad := url.Values{"slug": {"Blaue Karte"}, "leika": {"123"}, "niveau": {"mittel"}, "gebuehr": {"x"}}
+		w = send(h, "POST", "/verwaltung/onlinedienste/neu", bad, author)
+		for _, id := range []string{"#slug", "#titel", "#leika", "#formular", "#niveau", "#gebuehr"} {
+			if !strings.Contains(w.Body.String(), `href="`+id+`"`) {
+				t.Errorf("no error linking to %s", id)
+			}
+		}
+		good := url.Values{"slug": {"blaue-karte-eu"}, "titel": {"Blaue Karte EU (2027)"}, "beschreibung": {"Antrag"}, "leika": {"99010014001001"},
+			"formular": {"S00000121 1.0"}, "niveau": {"substantiell"}, "gebuehr": {"100,00"}, "nachweise": {"ja"}, "parameter": {"behoerde", "kontakt"}}
+		if w := send(h, "POST", "/verwaltung/onlinedienste/neu", good, author); w.Code != http.StatusSeeOther {
+			t.Fatalf("prepare: %d %s", w.Code, w.Body)
+		}
+		if w := send(h, "POST", "/verwaltung/onlinedienste/blaue-karte-eu/versionen/2/veroeffentlichen", url.Values{}, author); w.Code != http.StatusSeeOther {
+			t.Fatalf("publish: %d", w.Code)
+		}
+		v, err := ui.Tenants.PublishedVersion(context.Background(), "blaue-karte-eu")
+		if err != nil || v.Version != 2 || v.MinTrustLevel != identity.Substantiell || v.FeeCents != 10000 {
+			t.Errorf("published %+v %v", v, err)
+		}
+	})
+}
