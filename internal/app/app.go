@@ -36,6 +36,7 @@ import (
 	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/submission"
+	"github.com/ozgo/ozgo/internal/tenant"
 	"github.com/ozgo/ozgo/internal/web"
 )
 
@@ -67,6 +68,9 @@ type App struct {
 	// FitConnect is the FIT-Connect-compatible Zustelldienst; its worker
 	// (callbacks, deadlines) runs with FitConnect.Run.
 	FitConnect *fitconnect.Service
+	// Tenants keeps tenants, published online services, activations,
+	// Reifegrad and coverage, feedback, statistics and announcements.
+	Tenants *tenant.Service
 }
 
 // Open prepares the data directory, the key ring and the database, and
@@ -154,6 +158,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Antraege.Delivery = &submission.Delivery{DB: db, Keys: keys, Blobs: a.Blobs, Drafts: a.Antraege.Drafts, FC: a.FitConnect,
 		Audit: a.Audit, I18n: a.I18n, Log: log, PublicURL: cfg.PublicURL}
 	a.Registry.MustRegister(a.Antraege.Delivery.Collectors()...)
+	a.Tenants = tenant.New(db, a.Audit, a.Catalog, a.Identity)
+	a.Tenants.FeedbackKey = keys.DeriveKey("feedback-form")
 	ok = true
 	return a, nil
 }
@@ -217,6 +223,7 @@ func (a *App) Handler() (http.Handler, error) {
 	ui.Antraege = a.Antraege
 	ui.Postfach = a.Postfach
 	ui.Inbox = a.Inbox
+	ui.Tenants = a.Tenants
 	ui.Identity = a.Login
 	if ui.Identity == nil {
 		ui.Identity = &web.Identity{Service: a.Identity}
@@ -224,7 +231,7 @@ func (a *App) Handler() (http.Handler, error) {
 	rt := httpx.NewRouter(notFound, methodNotAllowed)
 	a.registerOps(rt)
 	ui.Register(rt)
-	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n}).Register(rt)
+	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n, Tenants: a.Tenants}).Register(rt)
 	(&httpapi.API{Svc: a.FitConnect, Log: a.Log, I18n: a.I18n}).Register(rt)
 
 	metrics := httpx.NewMetrics(a.Registry)

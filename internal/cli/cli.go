@@ -203,6 +203,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 			return err
 		}
 		loaded.Zustellpunkt = z.DestinationID
+		more, err := demo.LoadTenants(ctx, a.Tenants, a.Identity)
+		if err != nil {
+			return err
+		}
+		loaded.Logins = append(loaded.Logins, more...)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -23,7 +23,7 @@ import (
 
 // DataSet names the demo data version; bump it when the demo content changes
 // so existing demo directories get the additions.
-const DataSet = "2026-11-zustellung"
+const DataSet = "2026-11-tenant-zustellung"
 
 const settingKey = "demo.dataset"
 
@@ -190,6 +190,9 @@ func loadAuthorities(ctx context.Context, tx *store.Tx, st *catalog.Store) error
 
 //go:embed data/fim
 var fimFiles embed.FS
+
+//go:embed data/tenant
+var tenantFiles embed.FS
 
 // OnlineServices are the demo's online services, built from real FIM
 // Stammdatenschemata.

@@ -24,18 +24,15 @@ import (
 	"github.com/ozgo/ozgo/internal/postfach"
 )
 
-// requireStaff sends a browser without a session to the login page and
-// answers 404 to anyone but staff.
-func (u *UI) requireStaff(w http.ResponseWriter, r *http.Request) (*identity.Actor, bool) {
-	a, ok := u.requireLogin(w, r, identity.None)
-	if !ok {
-		return nil, false
-	}
-	if a.Kind != identity.KindStaff || a.TenantID == "" {
+// requireTenantStaff is requireStaff for staff of a tenant: the
+// workspace has nothing for platform operators.
+func (u *UI) requireTenantStaff(w http.ResponseWriter, r *http.Request) (*identity.Actor, bool) {
+	a, ok := u.requireTenantStaff(w, r)
+	if ok && a.TenantID == "" {
 		u.NotFound(w, r)
 		return nil, false
 	}
-	return a, true
+	return a, ok
 }
 
 type caseRow struct {
@@ -64,7 +61,7 @@ func (u *UI) serviceTitle(r *http.Request, slug string) string {
 
 // sachbearbeitung is GET /sachbearbeitung: the list of cases.
 func (u *UI) sachbearbeitung(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireTenantStaff(w, r)
 	if !ok {
 		return
 	}
@@ -168,7 +165,7 @@ func (u *UI) fallData(r *http.Request, a *identity.Actor, id string) (*fallData,
 
 // fall is GET /sachbearbeitung/{id}.
 func (u *UI) fall(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireTenantStaff(w, r)
 	if !ok {
 		return
 	}
@@ -184,7 +181,7 @@ func (u *UI) fall(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) fallAction(w http.ResponseWriter, r *http.Request, notice string, do func(a *identity.Actor, id string) error) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireTenantStaff(w, r)
 	if !ok {
 		return
 	}
@@ -216,7 +213,7 @@ func (u *UI) fallStand(w http.ResponseWriter, r *http.Request) {
 
 // fallNotiz is POST /sachbearbeitung/{id}/notiz.
 func (u *UI) fallNotiz(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireTenantStaff(w, r)
 	if !ok {
 		return
 	}
@@ -255,7 +252,7 @@ func (u *UI) fallInvalid(w http.ResponseWriter, r *http.Request, a *identity.Act
 // fallNachricht is POST /sachbearbeitung/{id}/nachricht: a question or a
 // request for documents to the applicant's Postfach.
 func (u *UI) fallNachricht(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireTenantStaff(w, r)
 	if !ok {
 		return
 	}
@@ -303,7 +300,7 @@ func (u *UI) fallNachricht(w http.ResponseWriter, r *http.Request) {
 // fallEntscheiden is POST /sachbearbeitung/{id}/entscheiden: the decision
 // with a Bescheid to the applicant's Postfach.
 func (u *UI) fallEntscheiden(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireTenantStaff(w, r)
 	if !ok {
 		return
 	}
@@ -328,7 +325,7 @@ func (u *UI) fallEntscheiden(w http.ResponseWriter, r *http.Request) {
 // fallDaten is GET /sachbearbeitung/{id}/daten.json: the application as
 // it was submitted (JSON valid against the form's schema).
 func (u *UI) fallDaten(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireTenantStaff(w, r)
 	if !ok {
 		return
 	}
@@ -344,7 +341,7 @@ func (u *UI) fallDaten(w http.ResponseWriter, r *http.Request) {
 
 // fallDatei is GET /sachbearbeitung/{id}/datei/{n}: an uploaded file.
 func (u *UI) fallDatei(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireTenantStaff(w, r)
 	if !ok {
 		return
 	}
@@ -372,7 +369,7 @@ func (u *UI) fallDatei(w http.ResponseWriter, r *http.Request) {
 // E-Akte: the application as JSON, its files, the messages with theirs,
 // the state history and notes.
 func (u *UI) fallExport(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireTenantStaff(w, r)
 	if !ok {
 		return
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/ozgo/ozgo/internal/inbox"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/postfach"
+	"github.com/ozgo/ozgo/internal/tenant"
 )
 
 //go:embed templates
@@ -65,6 +66,10 @@ type UI struct {
 	Postfach *postfach.Service
 	// Inbox serves the clerk workspace /sachbearbeitung.
 	Inbox *inbox.Service
+	// Tenants serves the administration, coverage dashboard, status and
+	// feedback pages; nil leaves them out.
+	Tenants *tenant.Service
+	tn      tenantState
 }
 
 // New parses the embedded templates. version is shown in the footer.
@@ -311,6 +316,7 @@ func (u *UI) Register(rt *httpx.Router) {
 	u.registerKonto(rt)
 	u.registerPostfach(rt)
 	u.registerSachbearbeitung(rt)
+	u.registerDashboard(rt)
 	rt.Handle("GET /static/", http.StripPrefix("/static/", u.staticHandler()))
 	// Browsers ask for /favicon.ico on their own; answer with the SVG icon
 	// instead of a 404 in every log.
