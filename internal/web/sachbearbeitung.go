@@ -27,7 +27,7 @@ import (
 // requireTenantStaff is requireStaff for staff of a tenant: the
 // workspace has nothing for platform operators.
 func (u *UI) requireTenantStaff(w http.ResponseWriter, r *http.Request) (*identity.Actor, bool) {
-	a, ok := u.requireTenantStaff(w, r)
+	a, ok := u.requireStaff(w, r)
 	if ok && a.TenantID == "" {
 		u.NotFound(w, r)
 		return nil, false
