@@ -117,3 +117,48 @@ export async function chooseOrt(v, { query, name, checkTitle }) {
   await v.click(page.getByRole('button', { name: 'Ort suchen' }), { title: `Wohnort wählen: ${query} – ozgo` });
   await v.click(page.locator('button.ozgo-choice').filter({ hasText: name }).first(), { title: checkTitle, url: /\/antrag\/pruefen$/ });
 }
+
+function escapeRegExp(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Fills in every page of an application from its first page to the check
+ * page, as a person would: the required fields by their type (answers by
+ * label where that is not enough), and a group that a rule makes
+ * necessary ("Bitte machen Sie Angaben zu „…“") when the page asks for it.
+ * `v` is a visitor on the first form page; `service` the service's path.
+ */
+export async function fillAllPages(v, service, answers = {}) {
+  const { page } = v;
+  for (let step = 1; step < 40 && !/\/antrag\/pruefen$/.test(page.url()); step++) {
+    await v.arrive({ title: `${await page.locator('h1').innerText()} – ozgo`, url: new RegExp(`${service}/antrag/\\d+`) });
+    await fillRequired(page, undefined, answers);
+    for (let tries = 0; ; tries++) {
+      const [res] = await Promise.all([
+        page.waitForNavigation(),
+        page.getByRole('button', { name: 'Speichern und weiter', exact: true }).click(),
+      ]);
+      if (res?.status() !== 422) break;
+      await v.arrive({ title: `Fehler: ${await page.locator('h1').innerText()} – ozgo`, status: 422 });
+      const problems = await page.getByRole('alert').getByRole('link').allInnerTexts();
+      if (tries >= 3) throw new Error(`page ${step} still refused: ${problems.join('; ')}`);
+      for (const p of problems) {
+        const legend = p.match(/^Bitte machen Sie Angaben zu „(.+)“\.$/)?.[1];
+        if (!legend) continue;
+        const fieldset = page
+          .locator('fieldset')
+          .filter({ has: page.locator(':scope > legend', { hasText: new RegExp(`^${escapeRegExp(legend)}(\\s+– optional)?$`) }) })
+          .first();
+        await fillRequired(page, fieldset, answers);
+        // A group of alternatives (street address or post box, say): the
+        // first one.
+        if (tries > 0) {
+          const inner = fieldset.locator('fieldset').filter({ has: page.locator(':scope > legend .kern-label__optional') });
+          if ((await inner.count()) > 0) await fillRequired(page, inner.first(), answers);
+        }
+      }
+      await fillRequired(page, undefined, answers);
+    }
+  }
+}

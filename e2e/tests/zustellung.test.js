@@ -31,7 +31,7 @@ import { promisify } from 'node:util';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import { launchBrowser } from '../lib/browser.js';
-import { chooseOrt, fillRequired } from '../lib/formfill.js';
+import { chooseOrt, fillAllPages } from '../lib/formfill.js';
 import { ozgoBinary, printOutputOnFailure, startServer } from '../lib/server.js';
 import { visitor as newVisitor } from '../lib/visitor.js';
 
@@ -59,10 +59,6 @@ const ANSWERS = {
   Jahr: '2024',
   Monat: '5',
 };
-
-function escapeRegExp(s) {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 let server;
 let browser;
@@ -125,38 +121,7 @@ describe('Antrag an die zuständige Stelle', { timeout: TEST_TIMEOUT }, () => {
     // --- Fill in the form, page by page. ---
     await a.goto(SERVICE, { title: `${SERVICE_TITLE} – ozgo` });
     await Promise.all([page.waitForEvent('framenavigated'), page.getByRole('button', { name: 'Antrag starten' }).click()]);
-    for (let step = 1; step < 40 && !/\/antrag\/pruefen$/.test(page.url()); step++) {
-      await a.arrive({ title: `${await page.locator('h1').innerText()} – ozgo`, url: new RegExp(`${SERVICE}/antrag/\\d+`) });
-      await fillRequired(page, undefined, ANSWERS);
-      // A group that a rule makes necessary ("Bitte machen Sie Angaben zu
-      // „…“") is answered when the page asks for it, as a person would.
-      for (let tries = 0; ; tries++) {
-        const [res] = await Promise.all([
-          page.waitForNavigation(),
-          page.getByRole('button', { name: 'Speichern und weiter', exact: true }).click(),
-        ]);
-        if (res?.status() !== 422) break;
-        await a.arrive({ title: `Fehler: ${await page.locator('h1').innerText()} – ozgo`, status: 422 });
-        const problems = await page.getByRole('alert').getByRole('link').allInnerTexts();
-        assert.ok(tries < 3, `page ${step} still refused: ${problems.join('; ')}`);
-        for (const p of problems) {
-          const legend = p.match(/^Bitte machen Sie Angaben zu „(.+)“\.$/)?.[1];
-          if (!legend) continue;
-          const fieldset = page
-            .locator('fieldset')
-            .filter({ has: page.locator(':scope > legend', { hasText: new RegExp(`^${escapeRegExp(legend)}(\\s+– optional)?$`) }) })
-            .first();
-          await fillRequired(page, fieldset, ANSWERS);
-          // A group of alternatives (street address or post box, say):
-          // the first one.
-          if (tries > 0) {
-            const inner = fieldset.locator('fieldset').filter({ has: page.locator(':scope > legend .kern-label__optional') });
-            if ((await inner.count()) > 0) await fillRequired(page, inner.first(), ANSWERS);
-          }
-        }
-        await fillRequired(page, undefined, ANSWERS);
-      }
-    }
+    await fillAllPages(a, SERVICE, ANSWERS);
     await a.arrive({ title: `${CHECK_TITLE} – ozgo`, url: new RegExp(`${SERVICE}/antrag/pruefen$`) });
     assert.equal(await page.getByRole('alert').count(), 0, 'no problems left on the check page');
 

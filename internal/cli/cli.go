@@ -203,6 +203,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 			return err
 		}
 		loaded.Zustellpunkt = z.DestinationID
+		// The demo authority works its cases in ozgo's clerk workspace,
+		// which answers the Zustelldienst with the destination's key.
+		sigKey, err := os.ReadFile(filepath.Join(cfg.DataDir, demo.ZustellpunktDir, z.SigningKeyFile))
+		if err != nil {
+			return err
+		}
+		if err := a.Inbox.StoreSigningKey(ctx, z.DestinationID, z.TenantID, sigKey); err != nil {
+			return err
+		}
 		more, err := demo.LoadTenants(ctx, a.Tenants, a.Identity)
 		if err != nil {
 			return err
@@ -246,7 +255,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 	if a.Mailer.BaseURL == "" {
 		a.Mailer.BaseURL = strings.TrimSuffix(url, "/")
 	}
-	go a.Mailer.Run(ctx, 15*time.Second)
+	go a.Mailer.Run(ctx, 5*time.Second)
 	go a.FitConnect.Run(ctx)
 	go a.Antraege.Delivery.Run(ctx)
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)

@@ -26,6 +26,7 @@ import (
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/fitconnect"
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/postfach"
@@ -42,7 +43,9 @@ type Service struct {
 	// Models gives the form model of an application, to find its name
 	// fields.
 	Models func(ctx context.Context, formID, version string) (*form.Model, error)
-	Now    func() time.Time
+	// FC is the Zustelldienst the workspace acknowledges submissions to.
+	FC  *fitconnect.Service
+	Now func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -239,6 +242,14 @@ func (s *Service) SetState(ctx context.Context, a *identity.Actor, id, state str
 	}
 	if err := authorize(a, c.TenantID, identity.ActionWork); err != nil {
 		return err
+	}
+	if state != postfach.StateEingegangen && state != postfach.StateArchiviert {
+		// Working or deciding a case means the authority has received it:
+		// tell the Zustelldienst (accept-submission) first, so a failure
+		// there leaves the state unchanged and the clerk can try again.
+		if err := s.accept(ctx, id); err != nil {
+			return err
+		}
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Postfach.RecordState(ctx, tx, id, state, a.ID()); err != nil {

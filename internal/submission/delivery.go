@@ -652,7 +652,7 @@ func (d *Delivery) finish(ctx context.Context, o *order, p plan) error {
 	if err != nil {
 		return err
 	}
-	if changed {
+	if changed && !d.workedInOzgo(ctx, o.dest) {
 		for _, pt := range p.Parts {
 			if pt.Uploaded {
 				_ = d.Blobs.Delete(ctx, pt.BlobID)
@@ -700,4 +700,15 @@ func (d *Delivery) Collectors() []prometheus.Collector {
 			Help: "Age of the oldest submitted application not yet handed to the Zustelldienst (0: none; -1: unknown).",
 		}, func() float64 { _, age := backlog(); return age.Seconds() }),
 	}
+}
+
+// workedInOzgo reports whether dest is worked in ozgo's own clerk
+// workspace (it has a key there): its clerks read the applicant's uploads
+// from ozgo, where they stay sealed, so they are not deleted on delivery.
+func (d *Delivery) workedInOzgo(ctx context.Context, dest string) bool {
+	var n int
+	if err := d.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox_keys WHERE destination_id = ?`, dest).Scan(&n); err != nil {
+		return true // when in doubt, keep the files
+	}
+	return n > 0
 }

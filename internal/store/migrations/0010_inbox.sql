@@ -29,3 +29,21 @@ CREATE INDEX inbox_name_index_hash ON inbox_name_index (tenant_id, hash);
 CREATE TABLE inbox_indexed (
 	case_id TEXT PRIMARY KEY
 );
+
+-- Destinations worked in the built-in workspace: their signing key
+-- (private JWK, sealed) answers submissions with accept-submission
+-- events, as a Fachverfahren would. Applicants' uploads to these
+-- destinations stay (sealed) in ozgo for the clerks.
+CREATE TABLE inbox_keys (
+	destination_id TEXT PRIMARY KEY,
+	tenant_id      TEXT NOT NULL,
+	signing_key    {{bytes}} NOT NULL,
+	created_at     TEXT NOT NULL
+);
+
+-- Cases acknowledged to the Zustelldienst.
+CREATE TABLE inbox_accepted (
+	case_id          TEXT PRIMARY KEY,
+	fc_submission_id TEXT NOT NULL,
+	accepted_at      TEXT NOT NULL
+);
