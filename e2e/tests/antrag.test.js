@@ -16,6 +16,8 @@
 //   - Enter in a field saves and goes on, it does not add a repeated entry;
 //   - the check page shows the answers as typed (German formats, code-list
 //     labels, both repeated entries); one is changed through "Ändern";
+//   - the check page asks for the place of residence (chosen through /ort)
+//     and names the authority;
 //   - the application is submitted and the receipt names a Vorgangsnummer;
 //     the service page links to it and the draft is gone.
 //
@@ -29,6 +31,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import { launchBrowser } from '../lib/browser.js';
+import { PDF, chooseOrt, fillRequired as fill } from '../lib/formfill.js';
 import { printOutputOnFailure, startServer } from '../lib/server.js';
 import { visitor as newVisitor } from '../lib/visitor.js';
 
@@ -56,13 +59,8 @@ const PAGES = [
 ];
 const STEPS = PAGES.length + 1;
 
-// Small uploads that pass the content check (magic bytes): a minimal PDF and
-// a 1×1 pixel PNG.
-const PDF = Buffer.from(
-  '%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n' +
-    '2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n',
-  'latin1',
-);
+// Small uploads that pass the content check (magic bytes): a 1×1 pixel PNG
+// (and the minimal PDF of lib/formfill.js).
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
   'base64',
@@ -91,7 +89,9 @@ const ANSWERS = {
   'Jahresbruttobetrag der Einnahmen': '65.000,00',
   Name: 'Muster Software GmbH',
 };
-const DEFAULT_DATE = '31.12.2024';
+
+/** Answers every required field still empty (lib/formfill.js) with ANSWERS. */
+const fillRequired = (page, scope) => fill(page, scope, ANSWERS);
 
 let server;
 let browser;
@@ -136,93 +136,6 @@ async function applicant(t, contextOptions = {}) {
     },
   });
   return a;
-}
-
-/**
- * The fields in `scope` (a form or a fieldset) that must be answered: those
- * whose label does not say "optional" and that are not inside an optional
- * group below `scope`. Radios are returned once per group, by name.
- */
-async function requiredFields(scope) {
-  return scope.evaluate((root) => {
-    const isOptional = (el) => !!el?.querySelector(':scope > .kern-label__optional');
-    const fields = [];
-    const radioGroups = new Set();
-    for (const el of root.querySelectorAll('input, select, textarea')) {
-      if (['hidden', 'submit', 'button'].includes(el.type)) continue;
-      let optional = false;
-      for (let fs = el.closest('fieldset'); fs && fs !== root && root.contains(fs); fs = fs.parentElement.closest('fieldset')) {
-        if (isOptional(fs.querySelector(':scope > legend'))) optional = true;
-      }
-      if (el.type === 'radio') {
-        if (optional || radioGroups.has(el.name)) continue;
-        radioGroups.add(el.name);
-        const group = el.closest('fieldset');
-        fields.push({ kind: 'radio', name: el.name, label: group.querySelector(':scope > legend').textContent.trim() });
-        continue;
-      }
-      const label = document.querySelector(`label[for="${el.id}"]`);
-      if (optional || isOptional(label)) continue;
-      const hint = (el.getAttribute('aria-describedby') ?? '')
-        .split(/\s+/)
-        .filter((id) => id.endsWith('-hint'))
-        .map((id) => document.getElementById(id)?.textContent ?? '')
-        .join(' ');
-      fields.push({
-        kind: el.tagName === 'SELECT' ? 'select' : el.type === 'file' ? 'file' : 'text',
-        id: el.id,
-        label: label.textContent.trim(),
-        hint,
-        inputMode: el.inputMode,
-        maxLength: el.maxLength,
-      });
-    }
-    return fields;
-  });
-}
-
-/** A valid answer for a text field: from ANSWERS by label, else by type. */
-function answerFor({ label, hint, inputMode, maxLength }) {
-  let value = ANSWERS[label];
-  if (value === undefined) {
-    if (/TT\.MM\.JJJJ/.test(hint)) value = DEFAULT_DATE;
-    else if (/Betrag in Euro/.test(hint)) value = '1.234,56';
-    else if (inputMode === 'decimal') value = '1.234,5';
-    else if (inputMode === 'numeric') value = '3';
-    else value = `Angabe zu ${label}`;
-  }
-  return maxLength > 0 ? value.slice(0, maxLength) : value;
-}
-
-/**
- * Answers every required field in `scope` that is still empty: text by
- * ANSWERS or type, selects "Deutschland", radios "Nein" (or the first
- * option), files a small PDF named after the field.
- */
-async function fillRequired(page, scope = page.locator('form.ozgo-form')) {
-  for (const f of await requiredFields(scope)) {
-    if (f.kind === 'radio') {
-      const radios = page.locator(`input[type=radio][name="${f.name}"]`);
-      if (await radios.evaluateAll((rs) => rs.some((r) => r.checked))) continue;
-      const nein = page.locator(`input[type=radio][name="${f.name}"][value="false"]`);
-      await ((await nein.count()) ? nein : radios.first()).check();
-      continue;
-    }
-    const field = page.locator(`[id="${f.id}"]`);
-    if (f.kind === 'select') {
-      if ((await field.inputValue()) !== '') continue;
-      await field.selectOption({ label: 'Deutschland' });
-    } else if (f.kind === 'file') {
-      // A file kept from an earlier save is shown next to the field.
-      if (await field.evaluate((el) => el.files.length > 0)) continue;
-      if ((await page.locator(`[id="${f.id}-current"]`).count()) > 0) continue;
-      await field.setInputFiles({ name: `${f.id.slice(2)}.pdf`, mimeType: 'application/pdf', buffer: PDF });
-    } else {
-      if ((await field.inputValue()) !== '') continue;
-      const value = answerFor(f);
-      await field.fill(value);
-    }
-  }
 }
 
 /** The fieldset with this legend (without "– optional"), `nth` if there are several. */
@@ -429,6 +342,12 @@ describe('applying for the Blaue Karte EU', { timeout: TEST_TIMEOUT }, () => {
       url: new RegExp(`${SERVICE}/antrag/pruefen(#.*)?$`),
     });
     await expectAnswer('Vorname', 'Erika Maria');
+
+    // --- The place: without it the application cannot go anywhere. ---
+    assert.equal(await page.getByRole('button', { name: 'Antrag verbindlich absenden' }).count(), 0, 'no submit button without a place');
+    assert.ok((await page.locator('main').innerText()).includes('Wohnort fehlt'));
+    await chooseOrt(a, { query: '72070', name: 'Tübingen, Universitätsstadt', checkTitle: `${CHECK_TITLE} – ozgo` });
+    assert.ok((await page.locator('main').innerText()).includes('Bürgerbüro Tübingen (Demo)'), 'the check page names the authority');
 
     // --- Submit. ---
     await a.click(page.getByRole('button', { name: 'Antrag verbindlich absenden' }), {

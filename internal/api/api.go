@@ -16,6 +16,7 @@ import (
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
+	"github.com/ozgo/ozgo/internal/tenant"
 )
 
 //go:embed openapi.json
@@ -29,6 +30,8 @@ type API struct {
 	Catalog *catalog.Service
 	Log     *slog.Logger
 	I18n    *i18n.Catalog
+	// Tenants serves coverage and Reifegrad; nil leaves them out.
+	Tenants *tenant.Service
 }
 
 // Register adds the API routes.
@@ -46,6 +49,7 @@ func (a *API) Register(rt *httpx.Router) {
 	rt.HandleFunc("GET /api/v1/themenfelder", a.listThemenfelder)
 	rt.HandleFunc("GET /api/v1/themenfelder/{id}", a.getThemenfeld)
 	rt.HandleFunc("GET /api/v1/lebenslagen/{id}", a.getLebenslage)
+	a.registerReifegrad(rt)
 }
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {

@@ -31,9 +31,13 @@ import (
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/inbox"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/payment"
+	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
+	"github.com/ozgo/ozgo/internal/submission"
+	"github.com/ozgo/ozgo/internal/tenant"
 	"github.com/ozgo/ozgo/internal/web"
 )
 
@@ -58,9 +62,16 @@ type App struct {
 	Limits   []web.LimitRule
 	Registry *prometheus.Registry
 	Draining *httpx.Draining
+	// Postfach is the back channel; Mailer sends its notifications.
+	Postfach *postfach.Service
+	Mailer   *postfach.Mailer
+	Inbox    *inbox.Service
 	// FitConnect is the FIT-Connect-compatible Zustelldienst; its worker
 	// (callbacks, deadlines) runs with FitConnect.Run.
 	FitConnect *fitconnect.Service
+	// Tenants keeps tenants, published online services, activations,
+	// Reifegrad and coverage, feedback, statistics and announcements.
+	Tenants *tenant.Service
 	// Payment runs fees and the XBezahldienste flow; its reconciliation
 	// job runs with Payment.Run (payment.go).
 	Payment *payment.Service
@@ -141,6 +152,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		fcOpts.Issuer = strings.TrimSuffix(cfg.PublicURL, "/") + httpapi.Prefix
 	}
 	a.FitConnect = fitconnect.New(db, keys, a.Blobs, a.Audit, fcOpts)
+	a.Mailer = &postfach.Mailer{DB: db, Keys: keys, Contacts: a.Identity.ContactEmails, BaseURL: cfg.PublicURL, Log: log,
+		SMTP: postfach.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Security: cfg.SMTPSecurity, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.SMTPFrom}}
+	a.Mailer.Register(a.Registry)
+	a.Postfach = &postfach.Service{DB: db, Keys: keys, Blobs: a.Blobs, Audit: a.Audit, Cases: postfach.SubmissionCases{DB: db}, Notifier: a.Mailer}
+	a.Inbox = &inbox.Service{DB: db, Keys: keys, Audit: a.Audit, Drafts: a.Antraege.Drafts, Postfach: a.Postfach, Models: registry.Model, FC: a.FitConnect}
+	// The citizen path: submitted applications go to the authority through
+	// the Zustelldienst; its worker runs with Antraege.Delivery.Run.
+	a.Antraege.Delivery = &submission.Delivery{DB: db, Keys: keys, Blobs: a.Blobs, Drafts: a.Antraege.Drafts, FC: a.FitConnect,
+		Audit: a.Audit, I18n: a.I18n, Log: log, PublicURL: cfg.PublicURL}
+	a.Registry.MustRegister(a.Antraege.Delivery.Collectors()...)
+	a.Tenants = tenant.New(db, a.Audit, a.Catalog, a.Identity)
+	a.Tenants.FeedbackKey = keys.DeriveKey("feedback-form")
 	if err := a.openPayment(); err != nil { // payment (issue 8)
 		return nil, err
 	}
@@ -205,7 +228,10 @@ func (a *App) Handler() (http.Handler, error) {
 	})
 	ui.Catalog = a.Catalog
 	ui.Antraege = a.Antraege
-	ui.Payment = a.Payment // payment (issue 8)
+	ui.Postfach = a.Postfach
+	ui.Inbox = a.Inbox
+	ui.Tenants = a.Tenants
+	a.wirePayment(ui) // payment (issue 8)
 	ui.Identity = a.Login
 	if ui.Identity == nil {
 		ui.Identity = &web.Identity{Service: a.Identity}
@@ -213,7 +239,7 @@ func (a *App) Handler() (http.Handler, error) {
 	rt := httpx.NewRouter(notFound, methodNotAllowed)
 	a.registerOps(rt)
 	ui.Register(rt)
-	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n}).Register(rt)
+	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n, Tenants: a.Tenants}).Register(rt)
 	(&httpapi.API{Svc: a.FitConnect, Log: a.Log, I18n: a.I18n}).Register(rt)
 
 	metrics := httpx.NewMetrics(a.Registry)

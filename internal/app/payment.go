@@ -7,6 +7,7 @@ import (
 	"github.com/ozgo/ozgo/internal/config"
 	"github.com/ozgo/ozgo/internal/payment"
 	"github.com/ozgo/ozgo/internal/payment/xbd"
+	"github.com/ozgo/ozgo/internal/web"
 )
 
 // openPayment builds the payment service: fees, the XBezahldienste flow
@@ -18,8 +19,16 @@ func (a *App) openPayment() error {
 	}
 	opt.Registerer, opt.Log = a.Registry, a.Log
 	a.Payment = payment.New(a.DB, a.Keys, a.Audit, opt)
-	a.Payment.Submit = payment.AntragSubmitter(a.Payment, a.Antraege)
+	a.Payment.Submit = payment.AntragSubmitter(a.Payment, a.Antraege, nil)
 	return nil
+}
+
+// wirePayment gives the pages the payment flow and the payment service the
+// pages' way to rebuild a submission's options (the receipt PDF's answers)
+// when the reconciliation job submits without a request.
+func (a *App) wirePayment(ui *web.UI) {
+	ui.Payment = a.Payment
+	a.Payment.Submit = payment.AntragSubmitter(a.Payment, a.Antraege, ui.PaymentSubmitOptions)
 }
 
 // DemoPaymentService is the demo online service that costs a fee.

@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/ozgo/ozgo/internal/app"
 	"github.com/ozgo/ozgo/internal/audit"
@@ -203,6 +205,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 		if loaded.Logins, err = demo.LoadIdentity(ctx, a.Identity); err != nil {
 			return err
 		}
+		z, err := demo.LoadZustellpunkt(ctx, a.FitConnect, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		loaded.Zustellpunkt = z.DestinationID
+		// The demo authority works its cases in ozgo's clerk workspace,
+		// which answers the Zustelldienst with the destination's key.
+		sigKey, err := os.ReadFile(filepath.Join(cfg.DataDir, demo.ZustellpunktDir, z.SigningKeyFile))
+		if err != nil {
+			return err
+		}
+		if err := a.Inbox.StoreSigningKey(ctx, z.DestinationID, z.TenantID, sigKey); err != nil {
+			return err
+		}
+		more, err := demo.LoadTenants(ctx, a.Tenants, a.Identity)
+		if err != nil {
+			return err
+		}
+		loaded.Logins = append(loaded.Logins, more...)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -245,7 +266,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 		return err
 	}
 	go a.RunJanitor(ctx)
+	if a.Mailer.BaseURL == "" {
+		a.Mailer.BaseURL = strings.TrimSuffix(url, "/")
+	}
+	go a.Mailer.Run(ctx, 5*time.Second)
 	go a.FitConnect.Run(ctx)
+	go a.Antraege.Delivery.Run(ctx)
 	go a.Payment.Run(ctx) // payment (issue 8): reconciliation job
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {
@@ -286,6 +312,9 @@ func printDemo(w io.Writer, url, devidpURL string, cfg config.Config, db *store.
 		for _, l := range r.Logins {
 			fmt.Fprintf(w, "    %-22s %-20s %-16s %s\n", l.Role, l.User, l.Password, l.Note)
 		}
+	}
+	if r.Zustellpunkt != "" {
+		fmt.Fprintf(w, "  Zustellpunkt: %s (Tübingen; private Schlüssel in %s)\n", r.Zustellpunkt, filepath.Join(cfg.DataDir, demo.ZustellpunktDir))
 	}
 	fmt.Fprintf(w, "  Bürgerkonto: %sanmelden – Test-Identitätsprovider (TESTSYSTEM) unter %s/ mit erfundenen Personen\n", url, devidpURL)
 	fmt.Fprintf(w, "  Beenden:    Strg+C\n\n")

@@ -70,6 +70,16 @@ type Config struct {
 	StaffOIDCIssuer       string
 	StaffOIDCClientID     string
 	StaffOIDCClientSecret string
+
+	// SMTP carries the e-mail notifications of new Postfach messages.
+	// Empty host: no notifications. The password comes from
+	// OZGO_SMTP_PASSWORD only.
+	SMTPHost     string
+	SMTPPort     int
+	SMTPSecurity string // starttls, tls or none
+	SMTPUser     string
+	SMTPPassword string
+	SMTPFrom     string
 }
 
 // Defaults used by `ozgo serve`.
@@ -117,6 +127,12 @@ func (c *Config) RegisterServer(fs *flag.FlagSet, defaultDataDir string) {
 	fs.StringVar(&c.StaffOIDCIssuer, "staff-oidc-issuer", env("OZGO_STAFF_OIDC_ISSUER", ""), "OpenID Connect issuer for staff login (OZGO_STAFF_OIDC_ISSUER)")
 	fs.StringVar(&c.StaffOIDCClientID, "staff-oidc-client-id", env("OZGO_STAFF_OIDC_CLIENT_ID", "ozgo-staff"), "OpenID Connect client id for staff (OZGO_STAFF_OIDC_CLIENT_ID; secret from OZGO_STAFF_OIDC_CLIENT_SECRET)")
 	c.StaffOIDCClientSecret = Getenv("OZGO_STAFF_OIDC_CLIENT_SECRET")
+	fs.StringVar(&c.SMTPHost, "smtp-host", env("OZGO_SMTP_HOST", ""), "mail server for notifications; empty: none (OZGO_SMTP_HOST)")
+	fs.IntVar(&c.SMTPPort, "smtp-port", int(envInt("OZGO_SMTP_PORT", 0)), "mail server port; default 587, 465 with --smtp-security tls (OZGO_SMTP_PORT)")
+	fs.StringVar(&c.SMTPSecurity, "smtp-security", env("OZGO_SMTP_SECURITY", "starttls"), "starttls, tls or none (OZGO_SMTP_SECURITY)")
+	fs.StringVar(&c.SMTPUser, "smtp-user", env("OZGO_SMTP_USER", ""), "mail server user; the password comes from OZGO_SMTP_PASSWORD (OZGO_SMTP_USER)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", env("OZGO_SMTP_FROM", "ozgo <noreply@localhost>"), "sender of notifications (OZGO_SMTP_FROM)")
+	c.SMTPPassword = Getenv("OZGO_SMTP_PASSWORD")
 	if v := Getenv("OZGO_TRUSTED_ORIGINS"); v != "" {
 		for _, o := range strings.Split(v, ",") {
 			if o = strings.TrimSpace(o); o != "" {

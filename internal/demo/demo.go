@@ -23,7 +23,7 @@ import (
 
 // DataSet names the demo data version; bump it when the demo content changes
 // so existing demo directories get the additions.
-const DataSet = "2026-11-identity"
+const DataSet = "2026-11-tenant-zustellung"
 
 const settingKey = "demo.dataset"
 
@@ -37,6 +37,8 @@ type Result struct {
 	Loaded  bool // false when the data set was already there
 	DataSet string
 	Logins  []Login
+	// Zustellpunkt is the id of the demo destination (see LoadZustellpunkt).
+	Zustellpunkt string
 }
 
 // Progress reports loading steps to the operator.
@@ -188,6 +190,9 @@ func loadAuthorities(ctx context.Context, tx *store.Tx, st *catalog.Store) error
 
 //go:embed data/fim
 var fimFiles embed.FS
+
+//go:embed data/tenant
+var tenantFiles embed.FS
 
 // OnlineServices are the demo's online services, built from real FIM
 // Stammdatenschemata.

@@ -23,10 +23,10 @@ import (
 )
 
 // TimeFormat is how times are stored: fixed width, so they compare as text.
-const TimeFormat = "2006-01-02T15:04:05.000000000Z"
+const TimeFormat = store.TimeFormat
 
 // FormatTime formats t for storage.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+func FormatTime(t time.Time) string { return store.FormatTime(t) }
 
 // ParseTime reads a stored time.
 func parseStoredTime(s string) time.Time {
@@ -270,16 +270,23 @@ func submissionAD(id string) []byte { return []byte("ozgo submission v1 " + id) 
 // deletes the draft, in one transaction. The applicant keeps the draft's
 // secret to see the receipt.
 func (d *Drafts) Submit(ctx context.Context, tx *store.Tx, dr *Draft, schemaID string, data []byte) (*Submission, error) {
+	ref, err := NewReference(d.Now())
+	if err != nil {
+		return nil, err
+	}
+	return d.SubmitAs(ctx, tx, dr, ref, d.Now(), schemaID, data)
+}
+
+// SubmitAs is Submit with the Vorgangsnummer (NewReference) and the time
+// of receipt chosen beforehand, for callers that print both into documents
+// before the transaction.
+func (d *Drafts) SubmitAs(ctx context.Context, tx *store.Tx, dr *Draft, ref string, at time.Time, schemaID string, data []byte) (*Submission, error) {
 	id, _, err := NewToken()
 	if err != nil {
 		return nil, err
 	}
-	ref, err := newReference(d.Now())
-	if err != nil {
-		return nil, err
-	}
 	s := &Submission{ID: id, Reference: ref, Owner: dr.Owner, Service: dr.Service, FormID: dr.FormID, Version: dr.FormVersion,
-		SchemaID: schemaID, Data: data, Attachments: dr.State.AllFiles(), Submitted: d.Now().UTC(), tokenHash: dr.tokenHash}
+		SchemaID: schemaID, Data: data, Attachments: dr.State.AllFiles(), Submitted: at.UTC(), tokenHash: dr.tokenHash}
 	sealedData, err := d.keys.Seal(data, submissionAD(id))
 	if err != nil {
 		return nil, err
@@ -292,26 +299,44 @@ func (d *Drafts) Submit(ctx context.Context, tx *store.Tx, dr *Draft, schemaID s
 	if err != nil {
 		return nil, err
 	}
+	// The draft goes first, and must still be there: of two submits of the
+	// same draft at once (a double click), one finds it gone and rolls
+	// back, so an application is never submitted — and delivered — twice.
+	res, err := tx.ExecContext(ctx, `DELETE FROM form_drafts WHERE id = ?`, dr.ID)
+	if err != nil {
+		return nil, fmt.Errorf("form: delete submitted draft: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return nil, errs.K(errs.NotFound, "form.draft.not_found")
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO submissions (id, reference, token_hash, owner, service, form_id, form_version, schema_id, data, attachments, submitted_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, ref, dr.tokenHash, dr.Owner, dr.Service, dr.FormID, dr.FormVersion, schemaID,
 		sealedData, sealedAtt, FormatTime(s.Submitted))
 	if err != nil {
 		return nil, fmt.Errorf("form: store submission: %w", err)
 	}
-	if err := d.Delete(ctx, tx, dr.ID); err != nil {
-		return nil, fmt.Errorf("form: delete submitted draft: %w", err)
-	}
 	return s, nil
 }
 
 // LoadSubmission returns a submission if the secret matches.
 func (d *Drafts) LoadSubmission(ctx context.Context, id, secret string) (*Submission, error) {
+	return d.loadSubmission(ctx, id, secret, true)
+}
+
+// OpenSubmission returns a submission without the applicant's secret, for
+// the platform's own delivery to the authority. Never call it on behalf of
+// a visitor.
+func (d *Drafts) OpenSubmission(ctx context.Context, id string) (*Submission, error) {
+	return d.loadSubmission(ctx, id, "", false)
+}
+
+func (d *Drafts) loadSubmission(ctx context.Context, id, secret string, checkSecret bool) (*Submission, error) {
 	s := &Submission{ID: id}
 	var sealedData, sealedAtt []byte
 	var at string
 	err := d.db.QueryRowContext(ctx, `SELECT reference, token_hash, owner, service, form_id, form_version, schema_id, data, attachments, submitted_at
 		FROM submissions WHERE id = ?`, id).Scan(&s.Reference, &s.tokenHash, &s.Owner, &s.Service, &s.FormID, &s.Version, &s.SchemaID, &sealedData, &sealedAtt, &at)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !TokenMatches(secret, s.tokenHash)) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && checkSecret && !TokenMatches(secret, s.tokenHash)) {
 		return nil, errs.K(errs.NotFound, "form.submission.not_found")
 	}
 	if err != nil {
@@ -331,9 +356,9 @@ func (d *Drafts) LoadSubmission(ctx context.Context, id, secret string) (*Submis
 	return s, nil
 }
 
-// newReference makes a Vorgangsnummer: year and 8 characters of Crockford
+// NewReference makes a Vorgangsnummer: year and 8 characters of Crockford
 // base32 without look-alikes, e.g. "2026-7KQ3-M9XD".
-func newReference(now time.Time) (string, error) {
+func NewReference(now time.Time) (string, error) {
 	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {

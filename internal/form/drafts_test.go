@@ -132,5 +132,21 @@ func TestDrafts(t *testing.T) {
 		if _, err := d.LoadSubmission(ctx, sub.ID, "wrong"); !errs.Is(err, errs.NotFound) {
 			t.Errorf("submission with a wrong secret: %v", err)
 		}
+		if o, err := d.OpenSubmission(ctx, sub.ID); err != nil || o.Reference != sub.Reference || string(o.Data) != string(back.Data) {
+			t.Errorf("open submission for delivery: %v", err)
+		}
+		// The same draft submitted again (a double click, a second tab):
+		// refused, nothing stored twice.
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := d.Submit(ctx, tx, dr, "https://schema.fitko.de/fim/s00000121_1.0.schema.json", []byte(`{}`))
+			return err
+		})
+		if !errs.Is(err, errs.NotFound) {
+			t.Errorf("second submit of one draft: %v", err)
+		}
+		var count int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM submissions`).Scan(&count); err != nil || count != 1 {
+			t.Errorf("submissions: %d %v", count, err)
+		}
 	})
 }

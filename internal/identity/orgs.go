@@ -569,3 +569,44 @@ func (s *Service) ActorFor(ctx context.Context, sess *Session) (*Actor, error) {
 	}
 	return a, nil
 }
+
+// ContactEmails are the e-mail addresses to notify for a party: the
+// person's own (from their newest login), or those of an organisation's
+// admins. Addresses are personal data: callers keep them sealed.
+func (s *Service) ContactEmails(ctx context.Context, party string) ([]string, error) {
+	var persons []string
+	if id, ok := cutPrefix(party, "person:"); ok {
+		persons = []string{id}
+	} else if org, ok := cutPrefix(party, "organisation:"); ok {
+		rows, err := s.DB.QueryContext(ctx, `SELECT person_id FROM organisation_members WHERE organisation_id = ? AND role = ? ORDER BY person_id`, org, OrgAdmin)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			persons = append(persons, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, id := range persons {
+		p, err := s.Person(ctx, id)
+		if err != nil {
+			if errs.Is(err, errs.NotFound) {
+				continue
+			}
+			return nil, err
+		}
+		if p.Attributes.Email != "" {
+			out = append(out, p.Attributes.Email)
+		}
+	}
+	return out, nil
+}

@@ -11,16 +11,9 @@ import (
 	"github.com/ozgo/ozgo/internal/store"
 )
 
-// timeFormat is how times are stored: fixed width, so they compare as text
-// on both engines (the same format as the other domains).
-const timeFormat = "2006-01-02T15:04:05.000000000Z"
+func fmtTime(t time.Time) string { return store.FormatTime(t) }
 
-func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(timeFormat, s)
-	return t
-}
+func parseTime(s string) time.Time { return store.ParseTime(s) }
 
 // Timeouts of sessions and login requests.
 const (

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,14 +15,17 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/blob"
 	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/fitconnect"
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/store"
+	"github.com/ozgo/ozgo/internal/submission"
 )
 
 // Antraege runs applications: drafts, uploads, submission.
@@ -31,6 +35,9 @@ type Antraege struct {
 	Drafts   *form.Drafts
 	Blobs    blob.Store
 	Audit    *audit.Log
+	// Delivery routes submitted applications and carries them to the
+	// authority through the Zustelldienst.
+	Delivery *submission.Delivery
 	// MaxUpload caps every uploaded file, whatever the form allows.
 	MaxUpload int64
 }
@@ -195,11 +202,39 @@ func CleanFilename(name, mediaType string) string {
 	return name
 }
 
+// SubmitOptions are what the submission needs beyond the draft.
+type SubmitOptions struct {
+	// ARS is the Gemeinde the applicant chose (12 digits); it routes the
+	// application to the responsible authority.
+	ARS string
+	// ReplyEmail is the logged-in applicant's e-mail address, "" if none.
+	ReplyEmail string
+	// Actor is the audit actor ("person:<id>" or "anonymous").
+	Actor string
+	// Sections turn the validated instance into the answers shown in the
+	// receipt PDF (the web layer formats them as on the pages).
+	Sections func(data map[string]any) []submission.Section
+	// PaymentInformation is FIT-Connect's paymentInformation of a paid
+	// application (payment, issue 8).
+	PaymentInformation json.RawMessage
+}
+
+// Route finds the destination that receives the service's applications
+// from the Gemeinde ars; submission.ErrNoDestination when none does (the
+// Leistung is not online there yet).
+func (a *Antraege) Route(ctx context.Context, svc *Service, ars string) (*fitconnect.Destination, error) {
+	return a.Delivery.Route(ctx, svc.LeiKa, ars)
+}
+
 // Submit checks the whole application, validates the instance against the
-// form's JSON Schema and stores it as a submission, with an audit record,
-// in one transaction. Invalid answers come back as an Invalid error; the
-// draft is kept.
-func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *form.Draft) (*form.Submission, error) {
+// form's JSON Schema, routes it to the responsible authority, renders the
+// receipt PDF and stores the submission, its delivery order (see
+// internal/submission) and an audit record in one transaction: once Submit
+// returns, the application cannot be lost. It then tries to deliver at
+// once; a failure there is left to the delivery worker. Invalid answers
+// come back as an Invalid error, a missing destination as
+// submission.ErrNoDestination; in both cases the draft is kept.
+func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *form.Draft, opt SubmitOptions) (*form.Submission, error) {
 	res := m.Evaluate(dr.State)
 	if len(res.Errors) > 0 {
 		return nil, errs.K(errs.Invalid, "antrag.error.incomplete")
@@ -216,21 +251,59 @@ func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *
 		// The runtime only builds valid instances; this is a bug.
 		return nil, errs.Wrap(errs.Internal, "antrag.Submit", fmt.Errorf("instance of %s %s fails its schema: %s", m.ID, m.Version, strings.Join(probs, "; ")), "")
 	}
-	var sub *form.Submission
-	err = a.DB.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		sub, err = a.Drafts.Submit(ctx, tx, dr, m.Schema.ID, data)
-		if err != nil {
-			return err
-		}
-		_, err = a.Audit.Append(ctx, tx, audit.Entry{
-			Actor: "anonymous", Action: "submission.received", ObjectType: "submission", ObjectID: sub.ID,
-			Details: map[string]string{"service": svc.Slug, "form": m.ID + " " + m.Version, "reference": sub.Reference, "attachments": strconv.Itoa(len(sub.Attachments))},
-		})
-		return err
+	if a.Delivery == nil {
+		return nil, errs.Wrap(errs.Internal, "antrag.Submit", errors.New("no delivery configured"), "")
+	}
+	dest, err := a.Route(ctx, svc, opt.ARS)
+	if err != nil {
+		return nil, err
+	}
+	at := a.Drafts.Now().UTC()
+	ref, err := form.NewReference(at)
+	if err != nil {
+		return nil, err
+	}
+	var sections []submission.Section
+	if opt.Sections != nil {
+		sections = opt.Sections(res.Data)
+	}
+	order, err := a.Delivery.Prepare(ctx, submission.Application{
+		Reference: ref, Submitted: at, Destination: dest, LeiKa: svc.LeiKa, ServiceName: svc.Title,
+		SchemaID: m.Schema.ID, Data: data, Files: dr.State.AllFiles(), Sections: sections, ReplyEmail: opt.ReplyEmail, RegionARS: opt.ARS,
+		PaymentInformation: opt.PaymentInformation, // payment (issue 8)
 	})
 	if err != nil {
 		return nil, err
 	}
+	actor := opt.Actor
+	if actor == "" {
+		actor = "anonymous"
+	}
+	var sub *form.Submission
+	err = a.DB.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		sub, err = a.Drafts.SubmitAs(ctx, tx, dr, ref, at, m.Schema.ID, data)
+		if err != nil {
+			return err
+		}
+		if err := a.Delivery.Enqueue(ctx, tx, sub.ID, order); err != nil {
+			return err
+		}
+		_, err = a.Audit.Append(ctx, tx, audit.Entry{
+			Actor: actor, Action: "submission.received", ObjectType: "submission", ObjectID: sub.ID,
+			Details: map[string]string{"service": svc.Slug, "form": m.ID + " " + m.Version, "reference": sub.Reference,
+				"attachments": strconv.Itoa(len(sub.Attachments)), "destination": dest.ID},
+		})
+		return err
+	})
+	if err != nil {
+		a.Delivery.Discard(ctx, order)
+		return nil, err
+	}
+	// Committed: from here on the worker owns the delivery. One attempt
+	// now, bounded, so the receipt usually shows the case id.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	_ = a.Delivery.DeliverNow(dctx, sub.ID)
 	return sub, nil
 }

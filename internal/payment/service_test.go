@@ -2,6 +2,7 @@ package payment_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/ozgo/ozgo/internal/paysim"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
+	"github.com/ozgo/ozgo/internal/submission"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -147,6 +149,18 @@ func TestPayAndComplete(t *testing.T) {
 		in, err := e.svc.ForDraft(ctx, "draft-1")
 		if err != nil || in.Status != "BOOKED" || in.GrossAmount != 11300 || in.PaymentMethod != "GIROPAY" || in.TransactionID != p.TransactionID || !strings.HasPrefix(in.TransactionReference, "TUE-") {
 			t.Fatalf("payment information %+v, %v", in, err)
+		}
+		// FIT-Connect's metadata schema 2.1.0 accepts it.
+		pi, _ := json.Marshal(in)
+		meta := submission.Metadata{Schema: submission.MetadataSchemaURI, PaymentInformation: pi, ContentStructure: submission.ContentStructure{
+			Data:        submission.DataRef{Hash: submission.SHA512([]byte(`{}`)), SubmissionSchema: submission.SchemaRef{SchemaURI: "https://schema.fitko.de/fim/s00000121_1.0.schema.json", MimeType: "application/json"}},
+			Attachments: []submission.Attachment{}}}
+		doc, err := meta.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := submission.ValidateMetadata(doc); err != nil {
+			t.Fatalf("metadata with %s: %v", pi, err)
 		}
 		// The return and the job race; the application is submitted once.
 		var wg sync.WaitGroup

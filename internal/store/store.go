@@ -326,3 +326,16 @@ func Rebind(query string) string {
 	}
 	return b.String()
 }
+
+// TimeFormat is how every domain stores times in TEXT columns: UTC with a
+// fixed width, so they compare correctly as strings on both engines.
+const TimeFormat = "2006-01-02T15:04:05.000000000Z"
+
+// FormatTime formats t for storage.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// ParseTime reads a time stored with FormatTime (zero if malformed).
+func ParseTime(s string) time.Time {
+	t, _ := time.Parse(TimeFormat, s)
+	return t
+}

@@ -35,6 +35,7 @@ func (u *UI) registerAntrag(rt *httpx.Router) {
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/pruefen", u.antragPruefen)
 	rt.HandleFunc("POST /onlinedienste/{slug}/antrag/absenden", u.antragAbsenden)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/eingang", u.antragEingang)
+	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/eingang.pdf", u.antragEingangPDF)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/{seite}", u.antragSeite)
 	rt.HandleFunc("POST /onlinedienste/{slug}/antrag/{seite}", u.antragSeiteSpeichern, httpx.BodyLimit(maxPagePost))
 }
@@ -441,6 +442,7 @@ type checkData struct {
 	Step    int
 	Steps   int
 	Back    string
+	Routing routing
 }
 
 type answerPage struct {
@@ -455,12 +457,20 @@ func (u *UI) antragPruefen(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u.renderCheck(w, r, http.StatusOK, svc, m, dr)
+	rt, err := u.route(r, svc)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	u.renderCheck(w, r, http.StatusOK, svc, m, dr, rt)
 }
 
-func (u *UI) renderCheck(w http.ResponseWriter, r *http.Request, status int, svc *onlinedienst.Service, m *form.Model, dr *form.Draft) {
+func (u *UI) renderCheck(w http.ResponseWriter, r *http.Request, status int, svc *onlinedienst.Service, m *form.Model, dr *form.Draft, rt routing) {
 	res := m.Evaluate(dr.State)
-	d := checkData{Service: svc, Steps: len(m.Pages) + 1, Step: len(m.Pages) + 1, Back: pageURL(svc.Slug, len(m.Pages)-1)}
+	d := checkData{Service: svc, Steps: len(m.Pages) + 1, Step: len(m.Pages) + 1, Back: pageURL(svc.Slug, len(m.Pages)-1), Routing: rt}
+	if status != http.StatusOK && len(res.Errors) == 0 {
+		d.Errors = u.routingErrors(rt)
+	}
 	for _, e := range res.Errors {
 		d.Errors = append(d.Errors, fieldError{
 			Field:   "",
@@ -485,12 +495,33 @@ func (u *UI) antragAbsenden(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	rt, err := u.route(r, svc)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	if len(m.Evaluate(dr.State).Errors) > 0 {
+		u.renderCheck(w, r, http.StatusUnprocessableEntity, svc, m, dr, rt)
+		return
+	}
+	if !rt.Ready {
+		// No place, or no authority there: the draft stays, the check page
+		// says why and what to do.
+		u.renderCheck(w, r, http.StatusConflict, svc, m, dr, rt)
+		return
+	}
 	if u.paymentGate(w, r, svc, m, dr) { // payment (issue 8): pay first, see bezahlen.go
 		return
 	}
-	sub, err := u.Antraege.Submit(r.Context(), svc, m, dr)
+	sub, err := u.Antraege.Submit(r.Context(), svc, m, dr, u.submitOptions(r, svc, m, rt))
 	if errs.Is(err, errs.Invalid) {
-		u.renderCheck(w, r, http.StatusUnprocessableEntity, svc, m, dr)
+		u.renderCheck(w, r, http.StatusUnprocessableEntity, svc, m, dr, rt)
+		return
+	}
+	if errs.Is(err, errs.Conflict) {
+		// The destination went away between the check page and now.
+		rt.Ready, rt.NoDestination = false, true
+		u.renderCheck(w, r, http.StatusConflict, svc, m, dr, rt)
 		return
 	}
 	if err != nil {
@@ -508,6 +539,7 @@ type receiptData struct {
 	Submitted string
 	Pages     []answerPage
 	Files     []form.File
+	Delivery  *deliveryView
 }
 
 // antragEingang is GET /onlinedienste/{slug}/antrag/eingang: the receipt.
@@ -516,17 +548,8 @@ func (u *UI) antragEingang(w http.ResponseWriter, r *http.Request) {
 	if !ok || !u.gate(w, r, svc) {
 		return
 	}
-	ref, ok := readAntragCookie(r)
-	if !ok || ref.Kind != "s" {
-		u.noDraft(w, r, svc, nil)
-		return
-	}
-	sub, err := u.Antraege.Drafts.LoadSubmission(r.Context(), ref.ID, ref.Secret)
-	if err == nil && !mayOpen(r, sub.Owner) {
-		err = errs.E(errs.NotFound, "")
-	}
-	if err != nil || sub.Service != svc.Slug {
-		u.noDraft(w, r, svc, err)
+	sub, ok := u.submission(w, r, svc)
+	if !ok {
 		return
 	}
 	data, err := decodeInstance(sub.Data)
@@ -535,6 +558,15 @@ func (u *UI) antragEingang(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := receiptData{Service: svc, Reference: sub.Reference, Submitted: sub.Submitted.In(form.Berlin).Format("02.01.2006, 15:04"), Files: sub.Attachments}
+	if info, err := u.Antraege.Delivery.Status(r.Context(), sub.ID); err == nil {
+		d.Delivery = &deliveryView{Authority: info.Authority, Delivered: info.Delivered, CaseID: info.CaseID}
+		if info.HasPDF {
+			d.Delivery.PDF = servicePath(svc.Slug) + "/antrag/eingang.pdf"
+		}
+	} else if !errs.Is(err, errs.NotFound) {
+		u.RenderError(w, r, err)
+		return
+	}
 	for i, p := range m.Pages {
 		d.Pages = append(d.Pages, answerPage{Title: u.pageTitle(m, i, p), Rows: u.answerRows(m, data, i, svc.Slug, false)})
 	}

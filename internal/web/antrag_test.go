@@ -18,13 +18,17 @@ import (
 	"github.com/ozgo/ozgo/internal/blob"
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/demo"
+	"github.com/ozgo/ozgo/internal/fitconnect"
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/inbox"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
+	"github.com/ozgo/ozgo/internal/submission"
 )
 
 const (
@@ -55,9 +59,19 @@ func antragUI(t testing.TB, db *store.DB) (*UI, http.Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	blobs := blob.NewEncrypted(fs, keys)
 	ui.Antraege = &onlinedienst.Antraege{DB: db, Registry: onlinedienst.NewRegistry(db), Drafts: form.NewDrafts(db, keys, 0),
-		Blobs: blob.NewEncrypted(fs, keys), Audit: audit.New(db, keys)}
+		Blobs: blobs, Audit: audit.New(db, keys)}
 	ui.Identity = &Identity{Service: identity.NewService(db, keys, audit.New(db, keys))}
+	ui.Postfach = &postfach.Service{DB: db, Keys: keys, Blobs: ui.Antraege.Blobs, Audit: audit.New(db, keys), Cases: postfach.SubmissionCases{DB: db}}
+	ui.Inbox = &inbox.Service{DB: db, Keys: keys, Audit: audit.New(db, keys), Drafts: ui.Antraege.Drafts, Postfach: ui.Postfach, Models: ui.Antraege.Registry.Model}
+	ui.Catalog = testRegions(t, db)
+	fc := fitconnect.New(db, keys, blobs, audit.New(db, keys), fitconnect.Options{SigningKeyBits: 2048})
+	ui.Antraege.Delivery = &submission.Delivery{DB: db, Keys: keys, Blobs: blobs, Drafts: ui.Antraege.Drafts, FC: fc,
+		Audit: audit.New(db, keys), I18n: i18n.MustLoad(), Log: slog.New(slog.DiscardHandler)}
+	if _, ok := t.(*testing.B); !ok {
+		testDestination(t, fc)
+	}
 	rt := httpx.NewRouter(http.HandlerFunc(ui.NotFound), http.HandlerFunc(ui.MethodNotAllowed))
 	ui.Register(rt)
 	return ui, ui.WithSession(rt)
@@ -69,7 +83,7 @@ func loginAs(t testing.TB, ui *UI, subject string, level identity.TrustLevel) *h
 	t.Helper()
 	ctx := context.Background()
 	p, err := ui.Identity.Service.LoginPerson(ctx, identity.Assertion{Provider: "test", Subject: subject, TrustLevel: level,
-		Attributes: identity.Attributes{GivenName: "Erika", FamilyName: subject}})
+		Attributes: identity.Attributes{GivenName: "Erika", FamilyName: subject, Email: subject + "@example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +100,7 @@ type browser struct {
 	h       http.Handler
 	cookie  *http.Cookie
 	session *http.Cookie
+	ort     *http.Cookie // the chosen place
 }
 
 func (b *browser) do(r *http.Request) *httptest.ResponseRecorder {
@@ -94,6 +109,9 @@ func (b *browser) do(r *http.Request) *httptest.ResponseRecorder {
 	}
 	if b.session != nil {
 		r.AddCookie(b.session)
+	}
+	if b.ort != nil {
+		r.AddCookie(b.ort)
 	}
 	w := httptest.NewRecorder()
 	b.h.ServeHTTP(w, r)
@@ -253,6 +271,17 @@ func TestAntragEndToEnd(t *testing.T) {
 				if next != "/onlinedienste/"+svc.Slug+"/antrag/pruefen" {
 					t.Fatalf("after the last page: %s", next)
 				}
+				// Without a place the check page asks for one and offers no
+				// submit button; submitting anyway keeps the draft.
+				w = b.get(next)
+				if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "Wohnort fehlt") || strings.Contains(body, "Antrag verbindlich absenden") ||
+					!strings.Contains(body, `href="/ort?zurueck=%2Fonlinedienste%2F`+svc.Slug+`%2Fantrag%2Fpruefen"`) {
+					t.Fatalf("check page without a place: %d", w.Code)
+				}
+				if w := b.post("/onlinedienste/"+svc.Slug+"/antrag/absenden", url.Values{}); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "error-summary-title") {
+					t.Fatalf("submit without a place: %d", w.Code)
+				}
+				b.ort = &http.Cookie{Name: ortCookie, Value: demo.DemoGemeinde}
 				w = b.get(next)
 				body := w.Body.String()
 				if w.Code != 200 || strings.Contains(body, "error-summary-title") || !strings.Contains(body, "Antrag verbindlich absenden") {
@@ -261,6 +290,9 @@ func TestAntragEndToEnd(t *testing.T) {
 				checkPage(t, body)
 				if !strings.Contains(body, "31.12.2024") || !strings.Contains(body, "Ändern") {
 					t.Error("check page lacks German dates or change links")
+				}
+				if !strings.Contains(body, "Bürgerbüro Tübingen (Test)") {
+					t.Error("check page does not name the authority")
 				}
 				w = b.post("/onlinedienste/"+svc.Slug+"/antrag/absenden", url.Values{})
 				if w.Code != http.StatusSeeOther {
@@ -273,6 +305,21 @@ func TestAntragEndToEnd(t *testing.T) {
 					t.Fatalf("receipt: %d", w.Code)
 				}
 				checkPage(t, body)
+				if !strings.Contains(body, "verschlüsselt an die zuständige Stelle übermittelt") || !strings.Contains(body, "eingang.pdf") {
+					t.Error("receipt does not report the delivery or link the PDF")
+				}
+				w = b.get("/onlinedienste/" + svc.Slug + "/antrag/eingang.pdf")
+				if w.Code != 200 || w.Header().Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(w.Body.Bytes(), []byte("%PDF-")) {
+					t.Errorf("receipt pdf: %d %s", w.Code, w.Header().Get("Content-Type"))
+				}
+				if meta := checkDelivered(t, ui, db, ref, m); svc.MinTrustLevel > identity.None {
+					// A logged-in applicant's e-mail address is the reply channel.
+					if meta.ReplyChannel == nil || meta.ReplyChannel.EMail == nil || meta.ReplyChannel.EMail.Address != "hoch-"+svc.Slug+"@example.org" {
+						t.Errorf("reply channel: %+v", meta.ReplyChannel)
+					}
+				} else if meta.ReplyChannel != nil {
+					t.Error("reply channel without a login")
+				}
 				// Stored once, with an audit record; the draft is gone.
 				var n int
 				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM submissions WHERE reference = ?`, ref).Scan(&n); err != nil || n != 1 {
@@ -295,6 +342,9 @@ func TestAntragEndToEnd(t *testing.T) {
 					other := &browser{t: t, h: h, cookie: b.cookie, session: loginAs(t, ui, "andere-"+svc.Slug, identity.Hoch)}
 					if w := other.get("/onlinedienste/" + svc.Slug + "/antrag/eingang"); w.Code != http.StatusNotFound {
 						t.Errorf("receipt for another person: %d", w.Code)
+					}
+					if w := other.get("/onlinedienste/" + svc.Slug + "/antrag/eingang.pdf"); w.Code != http.StatusNotFound || bytes.HasPrefix(w.Body.Bytes(), []byte("%PDF")) {
+						t.Errorf("receipt pdf for another person: %d", w.Code)
 					}
 				}
 			})

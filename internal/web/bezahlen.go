@@ -17,10 +17,10 @@ import (
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
-	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/payment"
 	"github.com/ozgo/ozgo/internal/payment/xbd"
+	"github.com/ozgo/ozgo/internal/submission"
 )
 
 func (u *UI) registerBezahlen(rt *httpx.Router) {
@@ -33,10 +33,43 @@ func (u *UI) registerBezahlen(rt *httpx.Router) {
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/zahlung", u.zahlung)
 }
 
-// paymentTenant is the tenant whose fee rule and provider apply. Until
-// drafts know their Gemeinde and its activation (tenant issue), the
-// default setting (tenant "") applies.
-func (u *UI) paymentTenant(_ *http.Request, _ *onlinedienst.Service) string { return "" }
+// paymentTenant is the tenant whose fee rule and provider apply: the
+// tenant of the destination the application is routed to (the chosen
+// Gemeinde); "" (the default settings) while there is none.
+func (u *UI) paymentTenant(r *http.Request, svc *onlinedienst.Service) string {
+	if u.Antraege.Delivery == nil {
+		return ""
+	}
+	rt, err := u.route(r, svc)
+	if err != nil || !rt.Ready || rt.Ort == nil {
+		return ""
+	}
+	dest, err := u.Antraege.Route(r.Context(), svc, rt.Ort.ARS)
+	if err != nil {
+		return ""
+	}
+	return dest.TenantID
+}
+
+// PaymentSubmitOptions rebuilds the submission options of a paid draft
+// without its request (for the reconciliation job): what bezahlenStarten
+// kept in the payment's context, and the answers for the receipt PDF.
+func (u *UI) PaymentSubmitOptions(p *payment.Payment, svc *onlinedienst.Service, m *form.Model) onlinedienst.SubmitOptions {
+	opt := payment.OptionsFromContext(p)
+	opt.Sections = func(data map[string]any) []submission.Section {
+		// As submitOptions (antrag_zustellung.go) builds them.
+		out := make([]submission.Section, 0, len(m.Pages))
+		for i, pg := range m.Pages {
+			s := submission.Section{Title: u.pageTitle(m, i, pg)}
+			for _, row := range u.answerRows(m, data, i, svc.Slug, false) {
+				s.Rows = append(s.Rows, submission.Row{Level: row.Level, Heading: row.Heading, Label: row.Label, Value: row.Value})
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	return opt
+}
 
 // paymentGate is called by POST …/antrag/absenden before submitting: when
 // the application must (or may) be paid first, it sends the browser to the
@@ -175,14 +208,25 @@ func (u *UI) bezahlenStarten(w http.ResponseWriter, r *http.Request) {
 	}
 	res := m.Evaluate(dr.State)
 	if len(res.Errors) > 0 {
-		u.renderCheck(w, r, http.StatusUnprocessableEntity, svc, m, dr)
+		http.Redirect(w, r, servicePath(svc.Slug)+"/antrag/pruefen", http.StatusSeeOther)
 		return
 	}
+	rt, err := u.route(r, svc)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	if !rt.Ready {
+		// No place or no authority yet: the check page says what to do.
+		http.Redirect(w, r, servicePath(svc.Slug)+"/antrag/pruefen", http.StatusSeeOther)
+		return
+	}
+	opt := u.submitOptions(r, svc, m, rt)
 	ref, _ := readAntragCookie(r)
 	p, err := u.Payment.Start(r.Context(), payment.StartRequest{
 		DraftID: dr.ID, Secret: ref.Secret, Owner: dr.Owner, Service: svc.Slug, ServiceTitle: svc.Title,
 		TenantID: u.paymentTenant(r, svc), Data: res.Data, Retry: true,
-		Context:   map[string]string{"actor": identity.ActorFrom(r.Context()).ID()},
+		Context:   map[string]string{"actor": opt.Actor, "ars": opt.ARS, "email": opt.ReplyEmail},
 		ReturnURL: func(id string) string { return returnURL(r, svc.Slug, id) },
 	})
 	if errs.Is(err, errs.Unavailable) {

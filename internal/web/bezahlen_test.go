@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/crypt"
+	"github.com/ozgo/ozgo/internal/demo"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/payment"
 	"github.com/ozgo/ozgo/internal/payment/xbd"
@@ -33,7 +35,7 @@ func TestBezahlen(t *testing.T) {
 		key, _ := crypt.GenerateKey()
 		keys, _ := crypt.NewKeyring(key)
 		ui.Payment = payment.New(db, keys, audit.New(db, keys), payment.Options{Log: slog.New(slog.DiscardHandler)})
-		ui.Payment.Submit = payment.AntragSubmitter(ui.Payment, ui.Antraege)
+		ui.Payment.Submit = payment.AntragSubmitter(ui.Payment, ui.Antraege, ui.PaymentSubmitOptions)
 		if err := ui.Payment.SetEndpoint(ctx, payment.EndpointConfig{Endpoint: xbd.Endpoint{TokenURL: sim.URL + "/oauth/token", APIURL: sim.URL + paysim.APIPrefix,
 			ClientID: "ozgo", ClientSecret: paysim.DefaultSecret, OriginatorID: "ozgo", EndpointID: "08416041"}}); err != nil {
 			t.Fatal(err)
@@ -46,9 +48,9 @@ func TestBezahlen(t *testing.T) {
 		rt := httpx.NewRouter(http.HandlerFunc(ui.NotFound), http.HandlerFunc(ui.MethodNotAllowed))
 		ui.Register(rt)
 		h = ui.WithSession(rt)
-		b := &browser{t: t, h: h}
+		b := &browser{t: t, h: h, ort: &http.Cookie{Name: ortCookie, Value: demo.DemoGemeinde}}
 		base := "/onlinedienste/blaue-karte-eu/antrag"
-		fillAll(t, b, ui, "blaue-karte-eu")
+		m := fillAll(t, ui, b, "blaue-karte-eu")
 
 		w := b.post(base+"/absenden", url.Values{})
 		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != base+"/bezahlen" {
@@ -77,7 +79,7 @@ func TestBezahlen(t *testing.T) {
 		}
 		ret := base + "/bezahlt?zahlung=" + id
 		// Without the draft's cookie, or with a made-up id: nothing.
-		if w := (&browser{t: t, h: h}).get(ret); w.Code != http.StatusNotFound {
+		if w := (&browser{t: t, h: h, ort: b.ort}).get(ret); w.Code != http.StatusNotFound {
 			t.Errorf("return without cookie: %d", w.Code)
 		}
 		if w := b.get(base + "/bezahlt?zahlung=" + strings.Repeat("0", 32)); w.Code != http.StatusNotFound {
@@ -112,34 +114,15 @@ func TestBezahlen(t *testing.T) {
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM submissions`).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("submissions: %d %v", n, err)
 		}
-		var sub string
-		if err := db.QueryRowContext(ctx, `SELECT submission_id FROM payments WHERE id = ?`, id).Scan(&sub); err != nil || sub == "" {
+		var sub, ref string
+		if err := db.QueryRowContext(ctx, `SELECT p.submission_id, s.reference FROM payments p JOIN submissions s ON s.id = p.submission_id WHERE p.id = ?`, id).Scan(&sub, &ref); err != nil || sub == "" {
 			t.Fatalf("payment not linked: %q %v", sub, err)
 		}
-	})
-}
-
-// fillAll starts an application of the service and answers every page.
-func fillAll(t *testing.T, b *browser, ui *UI, slug string) {
-	t.Helper()
-	ctx := context.Background()
-	svc, err := ui.Antraege.Registry.Get(ctx, slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := ui.Antraege.Registry.Model(ctx, svc.FormID, svc.FormVersion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := b.post("/onlinedienste/"+slug+"/antrag", url.Values{})
-	next := w.Header().Get("Location")
-	for i := range m.Pages {
-		w = b.get(next)
-		vals, files := fillPage(t, m, w.Body.String())
-		w = b.postMultipart(next, vals, files)
-		if w.Code != http.StatusSeeOther {
-			t.Fatalf("page %d not accepted: %d", i+1, w.Code)
+		// The authority receives the payment in the FIT-Connect metadata.
+		meta := checkDelivered(t, ui, db, ref, m)
+		var pi map[string]any
+		if err := json.Unmarshal(meta.PaymentInformation, &pi); err != nil || pi["status"] != "BOOKED" || pi["grossAmount"] != 100.0 || pi["transactionReference"] == "" {
+			t.Fatalf("paymentInformation in the metadata: %s %v", meta.PaymentInformation, err)
 		}
-		next = w.Header().Get("Location")
-	}
+	})
 }

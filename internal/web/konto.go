@@ -210,6 +210,22 @@ func (u *UI) anmeldenStart(w http.ResponseWriter, r *http.Request) {
 	if l, ok := identity.ParseTrustLevel(r.PostFormValue("niveau")); ok {
 		level = l
 	}
+	u.startLogin(w, r, p, level)
+}
+
+// mitarbeiterSSO is POST /mitarbeiter/anmelden/sso: staff login through
+// the authority's OpenID Connect provider.
+func (u *UI) mitarbeiterSSO(w http.ResponseWriter, r *http.Request) {
+	if u.Identity.Staff == nil {
+		u.NotFound(w, r)
+		return
+	}
+	u.startLogin(w, r, u.Identity.Staff, identity.Niedrig)
+}
+
+// startLogin sends the browser to provider p, asking for level, after
+// recording the pending request bound to this browser by a cookie.
+func (u *UI) startLogin(w http.ResponseWriter, r *http.Request, p identity.Provider, level identity.TrustLevel) {
 	reqID := "_" + identity.NewToken()[:40]
 	start, err := p.Begin(r.Context(), reqID, level)
 	if err != nil {
@@ -243,12 +259,32 @@ func (u *UI) samlACS(w http.ResponseWriter, r *http.Request) {
 		u.RenderError(w, r, errs.E(errs.BadRequest, ""))
 		return
 	}
-	u.finishLogin(w, r, u.Identity.SAMLProvider, r.PostForm)
+	u.finishLogin(w, r, u.provider(u.Identity.SAMLProvider), r.PostForm)
 }
 
 // oidcCallback is GET /oidc/callback.
 func (u *UI) oidcCallback(w http.ResponseWriter, r *http.Request) {
-	u.finishLogin(w, r, u.Identity.OIDCProvider, r.URL.Query())
+	u.finishLogin(w, r, u.provider(u.Identity.OIDCProvider), r.URL.Query())
+}
+
+// mitarbeiterSSOCallback is GET /mitarbeiter/oidc/callback.
+func (u *UI) mitarbeiterSSOCallback(w http.ResponseWriter, r *http.Request) {
+	if u.Identity.Staff == nil {
+		u.NotFound(w, r)
+		return
+	}
+	pending, as, ok := u.takeAnswer(w, r, u.Identity.Staff, r.URL.Query())
+	if !ok {
+		return
+	}
+	_, old := identity.SessionFrom(r.Context())
+	sess, err := u.Identity.Service.StaffOIDCLogin(r.Context(), old, u.Identity.StaffIssuer, as)
+	if err != nil {
+		u.loginFailed(w, r, err, "/mitarbeiter/anmelden")
+		return
+	}
+	u.setSessionCookie(w, r, sess.Token)
+	u.afterStaffLogin(w, r, pending.ReturnTo)
 }
 
 type loginFailedData struct {
@@ -256,53 +292,76 @@ type loginFailedData struct {
 	Retry   string
 }
 
-func (u *UI) finishLogin(w http.ResponseWriter, r *http.Request, providerID string, form url.Values) {
-	p := u.provider(providerID)
-	if p == nil {
-		u.NotFound(w, r)
+// loginFailed explains a refused login and links to try again; errors
+// that are not about the login itself get the error page.
+func (u *UI) loginFailed(w http.ResponseWriter, r *http.Request, err error, retry string) {
+	if e := errs.CodeOf(err); e != errs.Unauthorized && e != errs.TooManyRequests {
+		u.RenderError(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	fail := func(err error, retry string) {
-		if e := errs.CodeOf(err); e != errs.Unauthorized && e != errs.TooManyRequests {
-			u.RenderError(w, r, err)
-			return
-		}
-		msg, args := errs.MessageArgsOf(err)
-		if msg == "" {
-			msg = "identity.login.failed"
-		}
-		u.Render(w, r, http.StatusUnauthorized, "anmelden_fehler", Page{Title: u.t("login.failed.title"), IsError: true, Section: "konto",
-			Data: loginFailedData{Message: u.cat.Resolve("de", msg, args), Retry: retry}})
+	msg, args := errs.MessageArgsOf(err)
+	if msg == "" {
+		msg = "identity.login.failed"
+	}
+	u.Render(w, r, http.StatusUnauthorized, "anmelden_fehler", Page{Title: u.t("login.failed.title"), IsError: true, Section: "konto",
+		Data: loginFailedData{Message: u.cat.Resolve("de", msg, args), Retry: retry}})
+}
+
+// takeAnswer checks a provider's answer: it belongs to a pending request
+// of this browser, which is used up, and the provider verifies it. On
+// failure the page is written and ok is false.
+func (u *UI) takeAnswer(w http.ResponseWriter, r *http.Request, p identity.Provider, form url.Values) (identity.Pending, identity.Assertion, bool) {
+	retry := "/anmelden"
+	if p == u.Identity.Staff {
+		retry = "/mitarbeiter/anmelden"
 	}
 	reqID, err := p.RequestID(form)
 	if err != nil {
-		fail(err, "/anmelden")
-		return
+		u.loginFailed(w, r, err, retry)
+		return identity.Pending{}, identity.Assertion{}, false
 	}
 	binding := ""
 	if c, err := r.Cookie(loginCookie); err == nil {
 		binding = c.Value
 	}
-	pending, err := u.Identity.Service.TakeLoginRequest(ctx, p.ID(), reqID, binding)
+	pending, err := u.Identity.Service.TakeLoginRequest(r.Context(), p.ID(), reqID, binding)
 	if err != nil {
-		fail(err, "/anmelden")
-		return
+		u.loginFailed(w, r, err, retry)
+		return identity.Pending{}, identity.Assertion{}, false
 	}
 	u.clearCookie(w, r, loginCookie)
-	as, err := p.Finish(ctx, form, pending)
+	if p != u.Identity.Staff {
+		retry = loginURL(pending.ReturnTo, pending.TrustLevel)
+	}
+	as, err := p.Finish(r.Context(), form, pending)
 	if err != nil {
-		fail(err, loginURL(pending.ReturnTo, pending.TrustLevel))
-		return
+		u.loginFailed(w, r, err, retry)
+		return identity.Pending{}, identity.Assertion{}, false
 	}
 	as.Provider = p.ID()
+	return pending, as, true
+}
+
+// finishLogin completes a citizen's external login: the answer, the trust
+// level asked for, the person, a new session.
+func (u *UI) finishLogin(w http.ResponseWriter, r *http.Request, p identity.Provider, form url.Values) {
+	if p == nil {
+		u.NotFound(w, r)
+		return
+	}
+	ctx := r.Context()
+	pending, as, ok := u.takeAnswer(w, r, p, form)
+	if !ok {
+		return
+	}
+	retry := loginURL(pending.ReturnTo, pending.TrustLevel)
 	if as.TrustLevel < pending.TrustLevel {
-		fail(errs.K(errs.Unauthorized, "identity.login.level_too_low", as.TrustLevel.String(), pending.TrustLevel.String()), loginURL(pending.ReturnTo, pending.TrustLevel))
+		u.loginFailed(w, r, errs.K(errs.Unauthorized, "identity.login.level_too_low", as.TrustLevel.String(), pending.TrustLevel.String()), retry)
 		return
 	}
 	person, err := u.Identity.Service.LoginPerson(ctx, as)
 	if err != nil {
-		fail(err, loginURL(pending.ReturnTo, pending.TrustLevel))
+		u.loginFailed(w, r, err, retry)
 		return
 	}
 	_, old := identity.SessionFrom(ctx)
@@ -317,85 +376,6 @@ func (u *UI) finishLogin(w http.ResponseWriter, r *http.Request, providerID stri
 		ret = "/konto"
 	}
 	http.Redirect(w, r, ret, http.StatusSeeOther)
-}
-
-// mitarbeiterSSO is POST /mitarbeiter/anmelden/sso: staff login through
-// the authority's OpenID Connect provider.
-func (u *UI) mitarbeiterSSO(w http.ResponseWriter, r *http.Request) {
-	p := u.Identity.Staff
-	if p == nil {
-		u.NotFound(w, r)
-		return
-	}
-	reqID := "_" + identity.NewToken()[:40]
-	start, err := p.Begin(r.Context(), reqID, identity.Niedrig)
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
-	binding := identity.NewToken()
-	pending := identity.Pending{ID: reqID, Provider: p.ID(), TrustLevel: identity.Niedrig, ReturnTo: identity.SafeReturn(r.PostFormValue("return")), Secret: start.Secret}
-	if err := u.Identity.Service.SaveLoginRequest(r.Context(), pending, binding); err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: binding, Path: "/", MaxAge: int(identity.LoginRequestTTL.Seconds()), HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
-	if o := originOf(start.URL); o != "" {
-		httpx.AllowFormAction(w, o)
-	}
-	http.Redirect(w, r, start.URL, http.StatusSeeOther)
-}
-
-// mitarbeiterSSOCallback is GET /mitarbeiter/oidc/callback.
-func (u *UI) mitarbeiterSSOCallback(w http.ResponseWriter, r *http.Request) {
-	p := u.Identity.Staff
-	if p == nil {
-		u.NotFound(w, r)
-		return
-	}
-	ctx := r.Context()
-	form := r.URL.Query()
-	fail := func(err error) {
-		if e := errs.CodeOf(err); e != errs.Unauthorized && e != errs.TooManyRequests {
-			u.RenderError(w, r, err)
-			return
-		}
-		msg, args := errs.MessageArgsOf(err)
-		if msg == "" {
-			msg = "identity.login.failed"
-		}
-		u.Render(w, r, http.StatusUnauthorized, "anmelden_fehler", Page{Title: u.t("login.failed.title"), IsError: true, Section: "konto",
-			Data: loginFailedData{Message: u.cat.Resolve("de", msg, args), Retry: "/mitarbeiter/anmelden"}})
-	}
-	reqID, err := p.RequestID(form)
-	if err != nil {
-		fail(err)
-		return
-	}
-	binding := ""
-	if c, err := r.Cookie(loginCookie); err == nil {
-		binding = c.Value
-	}
-	pending, err := u.Identity.Service.TakeLoginRequest(ctx, p.ID(), reqID, binding)
-	if err != nil {
-		fail(err)
-		return
-	}
-	u.clearCookie(w, r, loginCookie)
-	as, err := p.Finish(ctx, form, pending)
-	if err != nil {
-		fail(err)
-		return
-	}
-	as.Provider = p.ID()
-	_, old := identity.SessionFrom(ctx)
-	sess, err := u.Identity.Service.StaffOIDCLogin(ctx, old, u.Identity.StaffIssuer, as)
-	if err != nil {
-		fail(err)
-		return
-	}
-	u.setSessionCookie(w, r, sess.Token)
-	u.afterStaffLogin(w, r, pending.ReturnTo)
 }
 
 // samlMetadata is GET /saml/metadata.

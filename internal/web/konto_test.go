@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
 )
 
@@ -78,6 +79,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A case of the owner worked by tenant "tue", with a message that has
+	// a file.
+	if _, err := ui.Antraege.DB.ExecContext(ctx, `INSERT INTO submissions (id, reference, token_hash, owner, service, form_id, form_version, schema_id, data, attachments, submitted_at, tenant_id)
+		VALUES ('case1', '2026-AAAA-BBBB', 'x', ?, 'blaue-karte-eu', 'S00000121', '1.0', 's', ?, ?, '2026-11-26T09:00:00.000000000Z', 'tue')`, ownerActor.Party(), []byte{}, []byte{}); err != nil {
+		t.Fatal(err)
+	}
+	clerkTue := &identity.Actor{Kind: identity.KindStaff, Principal: "x", TenantID: "tue", Roles: []identity.Role{identity.RoleClerk}}
+	pdf, _ := ui.Antraege.Blobs.Put(ctx, strings.NewReader("%PDF-1.4 x"), 0)
+	msg, err := ui.Postfach.Send(ctx, clerkTue, postfach.Draft{CaseID: "case1", Kind: postfach.Bescheid, Body: "Bewilligt.",
+		Files: []postfach.NewFile{{BlobID: pdf.ID, Name: "bescheid.pdf", MediaType: "application/pdf"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	att := msg.Attachments[0].ID
+
 	routes := []struct {
 		method, path string
 		form         url.Values
@@ -86,6 +102,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/organisationen/" + org.ID, nil, 200},
 		{"POST", "/organisationen/" + org.ID + "/einladungen", url.Values{"rolle": {"member"}}, 200},
 		{"POST", "/vollmachten/" + m.ID + "/widerrufen", nil, http.StatusSeeOther},
+		{"GET", "/postfach/" + msg.ID, nil, 200},
+		{"GET", "/postfach/" + msg.ID + "/anhang/" + att, nil, 200},
+		{"POST", "/postfach/" + msg.ID + "/antwort", url.Values{"text": {"Danke."}}, http.StatusSeeOther},
+		{"POST", "/postfach/" + msg.ID + "/archiv", nil, http.StatusSeeOther},
 	}
 	for _, rt := range routes {
 		for name, c := range map[string]*http.Cookie{"other citizen": other, "other organisation": otherOrgMember, "other tenant's staff": clerk} {
@@ -103,7 +123,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	// Pages of one's own account need a login, and staff have no citizen
 	// pages.
-	for _, p := range []string{"/konto", "/vollmachten"} {
+	for _, p := range []string{"/konto", "/vollmachten", "/postfach", "/antraege"} {
 		w := send(h, "GET", p, nil, nil)
 		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/anmelden?return="+url.QueryEscape(p) {
 			t.Errorf("%s without login: %d %s", p, w.Code, w.Header().Get("Location"))

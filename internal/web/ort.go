@@ -84,6 +84,9 @@ type ortData struct {
 	Matches []regionKontext
 	Total   int
 	Current *catalog.Region
+	// ForAntrag is set when an application asks for the place: the page
+	// says why it is needed.
+	ForAntrag bool
 }
 
 // ortWaehlen is GET /ort: without "ort" the form, with it the Gemeinden
@@ -96,6 +99,9 @@ func (u *UI) ortWaehlen(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := ortData{Form: ortForm{Back: safeReturn(q.Get("zurueck")), Value: queryText(q, "ort")}, Current: chosenOrt(r, sn)}
 	d.Back = crumb{Name: u.backLabel(sn, d.Form.Back), URL: d.Form.Back}
+	if bp, _, _ := strings.Cut(d.Form.Back, "?"); strings.HasPrefix(bp, "/onlinedienste/") && strings.HasSuffix(bp, "/antrag/pruefen") {
+		d.ForAntrag = true
+	}
 	p := Page{Title: u.t("ort.title"), Data: &d}
 	_, asked := q["ort"]
 	switch {
@@ -133,6 +139,8 @@ func (u *UI) backLabel(sn *catalog.Snapshot, back string) string {
 		if l, err := sn.Leistung(strings.TrimPrefix(p, "/leistungen/")); err == nil {
 			return u.t("ort.back.to", l.Name)
 		}
+	case strings.HasPrefix(p, "/onlinedienste/") && strings.HasSuffix(p, "/antrag/pruefen"):
+		return u.t("ort.back.antrag")
 	case strings.HasPrefix(p, "/regionen/"):
 		if g, err := sn.Region(strings.TrimPrefix(p, "/regionen/")); err == nil {
 			return u.t("ort.back.to", g.Name)

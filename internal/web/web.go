@@ -27,8 +27,11 @@ import (
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/inbox"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/payment"
+	"github.com/ozgo/ozgo/internal/postfach"
+	"github.com/ozgo/ozgo/internal/tenant"
 )
 
 //go:embed templates
@@ -60,6 +63,14 @@ type UI struct {
 	// Identity serves login, logout and the account pages; nil leaves
 	// them out.
 	Identity *Identity
+	// Postfach serves /postfach and /antraege; nil leaves them out.
+	Postfach *postfach.Service
+	// Inbox serves the clerk workspace /sachbearbeitung.
+	Inbox *inbox.Service
+	// Tenants serves the administration, coverage dashboard, status and
+	// feedback pages; nil leaves them out.
+	Tenants *tenant.Service
+	tn      tenantState
 	// Payment serves fees and the payment flow (bezahlen.go); nil leaves
 	// them out and applications are submitted unpaid.
 	Payment *payment.Service
@@ -93,6 +104,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, version string) (*UI, error) {
 		"dec":   formatDecimal,
 		"tel":   telURL,
 		"add":   func(a, b int) int { return a + b },
+		"list":  func(v ...string) []string { return v },
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
 	if err != nil {
@@ -142,6 +154,16 @@ type Page struct {
 
 // LoggedIn reports whether someone is logged in (for the header).
 func (p Page) LoggedIn() bool { return p.actor.LoggedIn() }
+
+// Clerk reports whether staff of a tenant is logged in (the workspace
+// in the header).
+func (p Page) Clerk() bool {
+	return p.actor != nil && p.actor.Kind == identity.KindStaff && p.actor.TenantID != ""
+}
+
+// Citizen reports whether a citizen is logged in (Postfach and
+// "Meine Anträge" in the header).
+func (p Page) Citizen() bool { return p.actor != nil && p.actor.Kind == identity.KindCitizen }
 
 // Acting is the party name shown in the header while a citizen acts for
 // someone else ("" otherwise).
@@ -297,6 +319,9 @@ func (u *UI) Register(rt *httpx.Router) {
 	u.registerAntrag(rt)
 	u.registerBezahlen(rt)
 	u.registerKonto(rt)
+	u.registerPostfach(rt)
+	u.registerSachbearbeitung(rt)
+	u.registerDashboard(rt)
 	rt.Handle("GET /static/", http.StripPrefix("/static/", u.staticHandler()))
 	// Browsers ask for /favicon.ico on their own; answer with the SVG icon
 	// instead of a 404 in every log.

@@ -1,0 +1,155 @@
+package inbox
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/ozgo/ozgo/internal/fitconnect"
+	"github.com/ozgo/ozgo/internal/store"
+)
+
+// The workspace is the authority's subscriber of its destinations: when a
+// clerk starts working a case (or decides it), it answers the Zustelldienst
+// with an accept-submission event signed with the destination's key, as a
+// Fachverfahren would (FIT-Connect Submission API: POST
+// /cases/{caseId}/events).
+
+func signingKeyAD(dest string) []byte { return []byte("inbox signing key " + dest) }
+
+// StoreSigningKey makes dest a destination of the built-in workspace: its
+// private signing key (a JWK) is kept sealed with the master key.
+func (s *Service) StoreSigningKey(ctx context.Context, dest, tenant string, jwk []byte) error {
+	var k jose.JSONWebKey
+	if err := k.UnmarshalJSON(jwk); err != nil || k.IsPublic() || k.KeyID == "" {
+		return fmt.Errorf("inbox: the signing key must be a private JWK with a kid")
+	}
+	sealed, err := s.Keys.Seal(jwk, signingKeyAD(dest))
+	if err != nil {
+		return err
+	}
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inbox_keys WHERE destination_id = ?`, dest); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO inbox_keys (destination_id, tenant_id, signing_key, created_at) VALUES (?, ?, ?, ?)`,
+			dest, tenant, sealed, store.FormatTime(s.now()))
+		return err
+	})
+}
+
+// accept posts accept-submission for a case delivered to one of the
+// workspace's destinations, once. Cases of other destinations (worked in
+// a Fachverfahren) and cases not delivered yet are left alone.
+func (s *Service) accept(ctx context.Context, caseID string) error {
+	if s.FC == nil {
+		return nil
+	}
+	var dest, fcSub, fcCase, status string
+	err := s.DB.QueryRowContext(ctx, `SELECT destination_id, fc_submission_id, fc_case_id, status FROM deliveries WHERE submission_id = ?`, caseID).
+		Scan(&dest, &fcSub, &fcCase, &status)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (status != "delivered" || fcSub == "")) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox_accepted WHERE case_id = ?`, caseID).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	var tenant string
+	var sealed []byte
+	err = s.DB.QueryRowContext(ctx, `SELECT tenant_id, signing_key FROM inbox_keys WHERE destination_id = ?`, dest).Scan(&tenant, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	raw, err := s.Keys.Open(sealed, signingKeyAD(dest))
+	if err != nil {
+		return err
+	}
+	var key jose.JSONWebKey
+	if err := key.UnmarshalJSON(raw); err != nil {
+		return err
+	}
+	p := fitconnect.Principal{ClientID: "ozgo-sachbearbeitung", TenantID: tenant, Scopes: []string{fitconnect.ScopeSubscribe + dest}}
+	tokens, _, err := s.FC.EventLog(ctx, p, fcCase, fitconnect.Page{Limit: 100})
+	if err != nil {
+		return err
+	}
+	tags, err := submitTags(tokens)
+	if err != nil {
+		return err
+	}
+	claims := map[string]any{
+		"jti": uuid(), "iss": dest, "iat": s.now().Unix(),
+		"sub": "submission:" + fcSub, "txn": "case:" + fcCase,
+		"events": map[string]any{"https://schema.fitko.de/fit-connect/events/accept-submission": map[string]any{"authenticationTags": tags}},
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return err
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.PS512, Key: jose.JSONWebKey{Key: key.Key, KeyID: key.KeyID}},
+		(&jose.SignerOptions{}).WithType("secevent+jwt"))
+	if err != nil {
+		return err
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return err
+	}
+	token, err := jws.CompactSerialize()
+	if err != nil {
+		return err
+	}
+	if err := s.FC.PostEvent(ctx, p, fcCase, token); err != nil {
+		return fmt.Errorf("inbox: accept-submission: %w", err)
+	}
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO inbox_accepted (case_id, fc_submission_id, accepted_at) VALUES (?, ?, ?)`, caseID, fcSub, store.FormatTime(s.now()))
+	return err
+}
+
+// submitTags reads the authentication tags from the case's
+// submit-submission event (the Zustelldienst's own, from its event log).
+func submitTags(tokens []string) (any, error) {
+	for _, t := range tokens {
+		parts := strings.Split(t, ".")
+		if len(parts) != 3 {
+			continue
+		}
+		b, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			continue
+		}
+		var c struct {
+			Events map[string]map[string]any `json:"events"`
+		}
+		if json.Unmarshal(b, &c) != nil {
+			continue
+		}
+		if e, ok := c.Events["https://schema.fitko.de/fit-connect/events/submit-submission"]; ok {
+			return e["authenticationTags"], nil
+		}
+	}
+	return nil, errors.New("inbox: the case has no submit-submission event")
+}
+
+func uuid() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := fmt.Sprintf("%x", b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

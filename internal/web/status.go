@@ -1,0 +1,412 @@
+package web
+
+// The public status page (/status), the operators' announcements of
+// maintenance and incidents (/verwaltung/betrieb) with the site-wide
+// banner, the feedback form of every online service, and the embeddable
+// page of an active online service.
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ozgo/ozgo/internal/catalog"
+	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/tenant"
+)
+
+// tenantState is the pages' small in-memory state: the banner cache and
+// the feedback rate limit. The zero value is ready.
+type tenantState struct {
+	mu        sync.Mutex
+	banner    []tenant.Announcement
+	bannerAt  time.Time
+	posts     map[string][]time.Time // keyed hash of the address -> recent posts
+	postsSeen time.Time
+}
+
+// bannerTTL is how long the banner is cached: announcements are rare, and
+// every page shows the banner.
+const bannerTTL = 30 * time.Second
+
+// Banner returns the announcements for the banner on every page.
+func (p Page) Banner() []tenant.Announcement {
+	u := p.ui
+	if u == nil || u.Tenants == nil {
+		return nil
+	}
+	u.tn.mu.Lock()
+	defer u.tn.mu.Unlock()
+	if time.Since(u.tn.bannerAt) > bannerTTL {
+		// A database hiccup must not break every page: keep the old banner.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if _, b, err := u.Tenants.Announcements(ctx); err == nil {
+			u.tn.banner, u.tn.bannerAt = b, time.Now()
+		}
+	}
+	return u.tn.banner
+}
+
+// Feedback rate limit per address: a few ratings per hour are plenty for
+// a person, and a bot gets nowhere.
+const (
+	feedbackPerHour = 5
+	feedbackWindow  = time.Hour
+)
+
+// allowFeedback counts a post from addr. Addresses are kept only as keyed
+// hashes and only for the window.
+func (u *UI) allowFeedback(addr string) bool {
+	m := hmac.New(sha256.New, u.Tenants.FeedbackKey)
+	m.Write([]byte(addr))
+	key := hex.EncodeToString(m.Sum(nil))
+	now := time.Now()
+	u.tn.mu.Lock()
+	defer u.tn.mu.Unlock()
+	if u.tn.posts == nil || now.Sub(u.tn.postsSeen) > feedbackWindow {
+		u.tn.posts, u.tn.postsSeen = map[string][]time.Time{}, now
+	}
+	var recent []time.Time
+	for _, t := range u.tn.posts[key] {
+		if now.Sub(t) < feedbackWindow {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= feedbackPerHour {
+		u.tn.posts[key] = recent
+		return false
+	}
+	u.tn.posts[key] = append(recent, now)
+	return true
+}
+
+type statusData struct {
+	Healthy       bool
+	Announcements []tenant.Announcement
+	Now           time.Time
+	Operator      bool
+}
+
+// status is GET /status: the public status page.
+func (u *UI) status(w http.ResponseWriter, r *http.Request) {
+	d := &statusData{Healthy: u.Tenants.DB.Ping(r.Context()) == nil, Now: time.Now()}
+	cur, _, err := u.Tenants.Announcements(r.Context())
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	d.Announcements = cur
+	d.Operator = identity.ActorFrom(r.Context()).Has(identity.RoleOperator)
+	u.Render(w, r, http.StatusOK, "status", Page{Title: u.t("status.title"), Data: d})
+}
+
+type betriebData struct {
+	Kind, Message, Start, End string
+	Open                      []tenant.Announcement
+	Errors                    []fieldError
+	Err                       map[string]string
+}
+
+// dateTimeLayout is what <input type="datetime-local"> sends.
+const dateTimeLayout = "2006-01-02T15:04"
+
+var berlin = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
+
+func (u *UI) betriebPage(w http.ResponseWriter, r *http.Request, status int, d *betriebData) {
+	cur, _, err := u.Tenants.Announcements(r.Context())
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	for _, a := range cur {
+		if a.Kind == tenant.Incident && a.Ends.IsZero() {
+			d.Open = append(d.Open, a)
+		}
+	}
+	u.Render(w, r, status, "betrieb", Page{Title: u.t("ops.title"), IsError: len(d.Errors) > 0, Section: "konto", Data: d})
+}
+
+// betrieb is GET /verwaltung/betrieb: announce maintenance or incidents.
+func (u *UI) betrieb(w http.ResponseWriter, r *http.Request) {
+	a, ok := u.requireStaff(w, r)
+	if !ok {
+		return
+	}
+	if !a.Has(identity.RoleOperator) {
+		u.NotFound(w, r)
+		return
+	}
+	u.betriebPage(w, r, http.StatusOK, &betriebData{Kind: tenant.Maintenance})
+}
+
+// betriebPost is POST /verwaltung/betrieb.
+func (u *UI) betriebPost(w http.ResponseWriter, r *http.Request) {
+	a, ok := u.requireStaff(w, r)
+	if !ok {
+		return
+	}
+	if !a.Has(identity.RoleOperator) {
+		u.NotFound(w, r)
+		return
+	}
+	if id := r.PostFormValue("beenden"); id != "" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			u.RenderError(w, r, errs.E(errs.BadRequest, ""))
+			return
+		}
+		if err := u.Tenants.EndIncident(r.Context(), a, n); err != nil {
+			u.RenderError(w, r, err)
+			return
+		}
+		u.tn.mu.Lock()
+		u.tn.bannerAt = time.Time{}
+		u.tn.mu.Unlock()
+		http.Redirect(w, r, "/verwaltung?hinweis=betrieb", http.StatusSeeOther)
+		return
+	}
+	d := &betriebData{Kind: r.PostFormValue("art"), Message: r.PostFormValue("text"), Start: r.PostFormValue("beginn"), End: r.PostFormValue("ende")}
+	an := tenant.Announcement{Kind: d.Kind, Message: d.Message}
+	var es []*errs.Error
+	start, err := time.ParseInLocation(dateTimeLayout, d.Start, berlin)
+	if err != nil {
+		es = append(es, errs.FieldError("beginn", "ops.error.start"))
+	}
+	an.Starts = start
+	if d.End != "" {
+		end, err := time.ParseInLocation(dateTimeLayout, d.End, berlin)
+		if err != nil {
+			es = append(es, errs.FieldError("ende", "status.error.window"))
+		}
+		an.Ends = end
+	}
+	if len(es) == 0 {
+		err := u.Tenants.Announce(r.Context(), a, an)
+		if es = asFieldErrors(err); es == nil && err != nil {
+			u.RenderError(w, r, err)
+			return
+		}
+	}
+	if len(es) > 0 {
+		d.Errors, d.Err = u.fieldErrors(es)
+		u.betriebPage(w, r, http.StatusUnprocessableEntity, d)
+		return
+	}
+	u.tn.mu.Lock()
+	u.tn.bannerAt = time.Time{}
+	u.tn.mu.Unlock()
+	http.Redirect(w, r, "/verwaltung?hinweis=betrieb", http.StatusSeeOther)
+}
+
+type bewertungData struct {
+	Slug, Title, ARS string
+	Token            string
+	Stars            string
+	Comment          string
+	Errors           []fieldError
+	Err              map[string]string
+	Done             bool
+	MaxComment       int
+}
+
+// bewertungService finds the online service being rated.
+func (u *UI) bewertungService(w http.ResponseWriter, r *http.Request) (*tenant.Version, bool) {
+	v, err := u.Tenants.PublishedVersion(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, false
+	}
+	return v, true
+}
+
+// bewertung is GET /onlinedienste/{slug}/bewertung: 1–5 stars and an
+// optional text, no login, no cookie.
+func (u *UI) bewertung(w http.ResponseWriter, r *http.Request) {
+	v, ok := u.bewertungService(w, r)
+	if !ok {
+		return
+	}
+	ars := r.URL.Query().Get("ars")
+	if !catalog.ValidARS(ars) {
+		ars = ""
+	}
+	d := &bewertungData{Slug: v.Slug, Title: v.Title, ARS: ars, Token: u.Tenants.FeedbackToken(v.Slug), MaxComment: tenant.MaxComment,
+		Done: r.URL.Query().Get("hinweis") == "danke"}
+	u.Render(w, r, http.StatusOK, "bewertung", Page{Title: u.t("feedback.title", v.Title), Data: d})
+}
+
+// bewertungPost is POST /onlinedienste/{slug}/bewertung. Spam is kept out
+// without tracking: a signed, time-stamped form token (too fast or too old
+// is refused), a honeypot field people never see, and a rate limit per
+// address kept only as a keyed hash for an hour.
+func (u *UI) bewertungPost(w http.ResponseWriter, r *http.Request) {
+	v, ok := u.bewertungService(w, r)
+	if !ok {
+		return
+	}
+	ars := r.PostFormValue("ars")
+	if !catalog.ValidARS(ars) {
+		ars = ""
+	}
+	d := &bewertungData{Slug: v.Slug, Title: v.Title, ARS: ars, Stars: r.PostFormValue("sterne"), Comment: r.PostFormValue("kommentar"), MaxComment: tenant.MaxComment}
+	var es []*errs.Error
+	if r.PostFormValue("website") != "" {
+		// The honeypot: only bots fill it. Answer as if it worked.
+		http.Redirect(w, r, "/onlinedienste/"+v.Slug+"/bewertung?hinweis=danke", http.StatusSeeOther)
+		return
+	}
+	if err := u.Tenants.CheckFeedbackToken(v.Slug, r.PostFormValue("token")); err != nil {
+		es = append(es, errs.FieldError("sterne-1", errs.MessageOf(err)))
+	} else if !u.allowFeedback(clientAddr(r)) {
+		es = append(es, errs.FieldError("sterne-1", "feedback.error.rate"))
+	}
+	stars, _ := strconv.Atoi(d.Stars)
+	if len(es) == 0 {
+		err := u.Tenants.AddFeedback(r.Context(), tenant.Feedback{Slug: v.Slug, GemeindeARS: ars, Stars: stars, Comment: d.Comment})
+		if es = asFieldErrors(err); es == nil && err != nil {
+			u.RenderError(w, r, err)
+			return
+		}
+		for _, e := range es {
+			if e.Field == "sterne" {
+				e.Field = "sterne-1"
+			}
+		}
+	}
+	if len(es) > 0 {
+		d.Token = u.Tenants.FeedbackToken(v.Slug)
+		d.Errors, d.Err = u.fieldErrors(es)
+		u.Render(w, r, http.StatusUnprocessableEntity, "bewertung", Page{Title: u.t("feedback.title", v.Title), IsError: true, Data: d})
+		return
+	}
+	http.Redirect(w, r, "/onlinedienste/"+v.Slug+"/bewertung?hinweis=danke", http.StatusSeeOther)
+}
+
+type einbettenData struct {
+	Version  *tenant.Version
+	Gemeinde catalog.Region
+	Tenant   tenant.Tenant
+	URL      string
+}
+
+// einbetten is GET /einbetten/{slug}/{ars}: a small page for the iframe on
+// a municipal website, framable only by the tenant's embed origin.
+func (u *UI) einbetten(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	slug, ars := r.PathValue("slug"), r.PathValue("ars")
+	act, err := u.Tenants.Activation(ctx, slug, ars)
+	if err != nil || !act.Live {
+		u.NotFound(w, r)
+		return
+	}
+	v, err := u.Tenants.PublishedVersion(ctx, slug)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	t, err := u.Tenants.Tenant(ctx, act.TenantID)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	sn, err := u.snapshot(r)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	g, _ := sn.Region(ars)
+	if o := t.Profile.EmbedOrigin; o != "" && tenant.ValidOrigin(o) {
+		csp := w.Header().Get("Content-Security-Policy")
+		if i := strings.Index(csp, "frame-ancestors "); i >= 0 {
+			rest := csp[i:]
+			end := strings.Index(rest, ";")
+			if end < 0 {
+				end = len(rest)
+			}
+			w.Header().Set("Content-Security-Policy", csp[:i]+"frame-ancestors 'self' "+o+rest[end:])
+		}
+	}
+	d := &einbettenData{Version: v, Gemeinde: g, Tenant: t, URL: "/onlinedienste/" + slug + "?ars=" + ars}
+	u.Render(w, r, http.StatusOK, "einbetten", Page{Title: v.Title, Data: d})
+}
+
+// field is one input of the administration forms (template "tn-input" or
+// "tn-radios").
+type field struct {
+	ID, Name, Label, Hint, Value, Error, Type, Class, Autocomplete string
+	Options                                                        []option
+}
+
+// Input describes a text input for the template "tn-input"; the id is
+// also the name.
+func (p Page) Input(id, label, hint, value, err, typ string) field {
+	return field{ID: id, Name: id, Label: label, Hint: hint, Value: value, Error: err, Type: typ}
+}
+
+// Radios describes a group of radio buttons for "tn-radios".
+func (p Page) Radios(id, label, hint, value, err string, opts []option) field {
+	return field{ID: id, Name: id, Label: label, Hint: hint, Value: value, Error: err, Options: opts}
+}
+
+// When formats a time in German local time: "26.11.2026, 14:00 Uhr".
+func (p Page) When(t time.Time) string {
+	return t.In(berlin).Format("02.01.2006, 15:04") + " Uhr"
+}
+
+// AdminBack is the back link to the administration's start page.
+func (p Page) AdminBack() crumb { return crumb{Name: p.T("admin.back"), URL: "/verwaltung"} }
+
+// AccentOptions are the tenant colours as radio options.
+func (p Page) AccentOptions() []option {
+	var out []option
+	for _, a := range tenant.Accents {
+		out = append(out, option{a, p.T("profile.accent." + a)})
+	}
+	return out
+}
+
+// GemeindeOptions are Gemeinden as radio options.
+func (p Page) GemeindeOptions(gs []catalog.Region) []option {
+	var out []option
+	for _, g := range gs {
+		out = append(out, option{g.ARS, g.Name})
+	}
+	return out
+}
+
+// KindOptions are the announcement kinds as radio options.
+func (p Page) KindOptions() []option {
+	return []option{{tenant.Maintenance, p.T("status.kind.wartung")}, {tenant.Incident, p.T("status.kind.stoerung")}}
+}
+
+// StarOptions are the ratings 1–5 as radio options.
+func (p Page) StarOptions() []option {
+	var out []option
+	for i := 1; i <= 5; i++ {
+		out = append(out, option{strconv.Itoa(i), p.T("feedback.star", i)})
+	}
+	return out
+}
+
+// Named gives a field another form name than its id.
+func (p Page) Named(name string, f field) field { f.Name = name; return f }
+
+// Fee formats cents as euros: "12,50 €".
+func (p Page) Fee(cents int64) string { return tenant.FormatFee(cents) + " €" }
+
+// Tenths formats tenths as a German decimal: 45 → "4,5".
+func (p Page) Tenths(n int) string { return strconv.Itoa(n/10) + "," + strconv.Itoa(n%10) }
