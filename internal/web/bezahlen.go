@@ -385,3 +385,23 @@ func (u *UI) serviceOnly(w http.ResponseWriter, r *http.Request) (*onlinedienst.
 	}
 	return svc, u.gate(w, r, svc)
 }
+
+// clerkPayment is the payment of a case as the clerk's workspace shows it.
+type clerkPayment struct {
+	Status, Amount, Reference, Transaction, Method string
+}
+
+// clerkPaymentOf is the payment an application was submitted with, nil if
+// it was submitted without one.
+func (u *UI) clerkPaymentOf(ctx context.Context, submissionID string) *clerkPayment {
+	if u.Payment == nil {
+		return nil
+	}
+	p, err := u.Payment.BySubmission(ctx, submissionID)
+	if err != nil {
+		return nil
+	}
+	in := p.Information()
+	return &clerkPayment{Status: u.t("bezahlen.status.booked") + " (" + in.Status + ")", Amount: xbd.Amount(p.Amount).German(),
+		Reference: in.TransactionReference, Transaction: in.TransactionID, Method: u.t("bezahlen.method." + in.PaymentMethod)}
+}

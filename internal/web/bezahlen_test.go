@@ -14,6 +14,7 @@ import (
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/demo"
 	"github.com/ozgo/ozgo/internal/httpx"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/payment"
 	"github.com/ozgo/ozgo/internal/payment/xbd"
 	"github.com/ozgo/ozgo/internal/paysim"
@@ -124,5 +125,15 @@ func TestBezahlen(t *testing.T) {
 		if err := json.Unmarshal(meta.PaymentInformation, &pi); err != nil || pi["status"] != "BOOKED" || pi["grossAmount"] != 100.0 || pi["transactionReference"] == "" {
 			t.Fatalf("paymentInformation in the metadata: %s %v", meta.PaymentInformation, err)
 		}
+		// The clerk sees the payment with the case.
+		if _, err := db.ExecContext(ctx, `UPDATE submissions SET tenant_id = 'tue' WHERE id = ?`, sub); err != nil {
+			t.Fatal(err)
+		}
+		clerk := staffCookie(t, ui, "clerk@tue.example", "tue", identity.RoleClerk)
+		w = send(h, "GET", "/sachbearbeitung/"+sub, nil, clerk)
+		if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, `id="fall-zahlung"`) || !strings.Contains(body, "100,00 €") || !strings.Contains(body, pi["transactionId"].(string)) {
+			t.Fatalf("clerk's case: %d", w.Code)
+		}
+		checkPage(t, w.Body.String())
 	})
 }

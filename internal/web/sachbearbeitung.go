@@ -123,6 +123,7 @@ type fallData struct {
 	Decision  string
 	DecideErr string
 	NoteErr   string
+	Payment   *clerkPayment // payment (issue 8)
 }
 
 func (u *UI) fallData(r *http.Request, a *identity.Actor, id string) (*fallData, error) {
@@ -140,6 +141,7 @@ func (u *UI) fallData(r *http.Request, a *identity.Actor, id string) (*fallData,
 			}
 		}
 	}
+	d.Payment = u.clerkPaymentOf(ctx, sub.ID) // payment (issue 8)
 	hist, err := u.Postfach.History(ctx, a, id)
 	if err != nil {
 		return nil, err
