@@ -19,6 +19,7 @@ import (
 
 	"github.com/ozgo/ozgo/internal/api"
 	"github.com/ozgo/ozgo/internal/audit"
+	"github.com/ozgo/ozgo/internal/backchannel"
 	"github.com/ozgo/ozgo/internal/blob"
 	"github.com/ozgo/ozgo/internal/buildinfo"
 	"github.com/ozgo/ozgo/internal/catalog"
@@ -233,6 +234,7 @@ func (a *App) Handler() (http.Handler, error) {
 	ui.Register(rt)
 	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n, Tenants: a.Tenants}).Register(rt)
 	(&httpapi.API{Svc: a.FitConnect, Log: a.Log, I18n: a.I18n}).Register(rt)
+	(&backchannel.API{DB: a.DB, FC: a.FitConnect, Postfach: a.Postfach, Blobs: a.Blobs, Log: a.Log, I18n: a.I18n, MaxFile: a.Cfg.MaxUpload}).Register(rt)
 
 	metrics := httpx.NewMetrics(a.Registry)
 	limits := a.Limits
