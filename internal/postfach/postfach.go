@@ -493,30 +493,16 @@ func (s *Service) List(ctx context.Context, a *identity.Actor, f Filter) ([]*Mes
 		args = append(args, f.CaseID)
 	}
 	q += ` ORDER BY sent_at DESC, id`
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	all, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Message
-	for rows.Next() {
-		m, err := s.scan(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
+	for _, m := range all {
 		if f.Unread && !(m.Unread() && (a.Kind == identity.KindCitizen) == m.Outgoing) {
 			continue
 		}
 		out = append(out, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, m := range out {
-		if m.Attachments, err = s.attachments(ctx, m.ID); err != nil {
-			return nil, err
-		}
 	}
 	if strings.TrimSpace(f.Query) != "" {
 		out = match(out, f.Query)
@@ -674,7 +660,12 @@ func newID() string { return identity.NewToken()[:32] }
 // CaseMessages returns all messages of a case, newest first, for a caller
 // that authorized itself for the case (the back-channel API).
 func (s *Service) CaseMessages(ctx context.Context, caseID string) ([]*Message, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+msgCols+` FROM messages WHERE case_id = ? ORDER BY sent_at DESC, id`, caseID)
+	return s.query(ctx, `SELECT `+msgCols+` FROM messages WHERE case_id = ? ORDER BY sent_at DESC, id`, caseID)
+}
+
+// query loads the messages a query selects, with their attachments.
+func (s *Service) query(ctx context.Context, q string, args ...any) ([]*Message, error) {
+	rows, err := s.DB.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
