@@ -296,40 +296,69 @@ func (u *UI) bewertungPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/onlinedienste/"+v.Slug+"/bewertung?hinweis=danke", http.StatusSeeOther)
 }
 
-type einbettenData struct {
-	Version  *tenant.Version
-	Gemeinde catalog.Region
-	Tenant   tenant.Tenant
-	URL      string
+type gemeindeDienstData struct {
+	Version    *tenant.Version
+	Activation *tenant.Activation
+	Gemeinde   catalog.Region
+	Tenant     tenant.Tenant
+	Start      string // the online service's start page
+	Rating     string // its feedback form
+	Crumbs     []crumb
 }
 
-// einbetten is GET /einbetten/{slug}/{ars}: a small page for the iframe on
-// a municipal website, framable only by the tenant's embed origin.
-func (u *UI) einbetten(w http.ResponseWriter, r *http.Request) {
+// gemeindeDienst loads an online service live in a Gemeinde.
+func (u *UI) gemeindeDienst(w http.ResponseWriter, r *http.Request) (*gemeindeDienstData, bool) {
 	ctx := r.Context()
 	slug, ars := r.PathValue("slug"), r.PathValue("ars")
 	act, err := u.Tenants.Activation(ctx, slug, ars)
 	if err != nil || !act.Live {
 		u.NotFound(w, r)
-		return
+		return nil, false
 	}
 	v, err := u.Tenants.PublishedVersion(ctx, slug)
 	if err != nil {
 		u.RenderError(w, r, err)
-		return
+		return nil, false
 	}
 	t, err := u.Tenants.Tenant(ctx, act.TenantID)
 	if err != nil {
 		u.RenderError(w, r, err)
-		return
+		return nil, false
 	}
 	sn, err := u.snapshot(r)
 	if err != nil {
 		u.RenderError(w, r, err)
+		return nil, false
+	}
+	g, err := sn.Region(ars)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, false
+	}
+	return &gemeindeDienstData{Version: v, Activation: act, Gemeinde: g, Tenant: t, Start: "/onlinedienste/" + slug,
+		Rating: "/onlinedienste/" + slug + "/bewertung?ars=" + ars}, true
+}
+
+// onlinedienstGemeinde is GET /onlinedienste/{slug}/gemeinden/{ars}: the
+// stable page of an online service in one Gemeinde, with what its
+// activation says (authority, fee, contact, processing time).
+func (u *UI) onlinedienstGemeinde(w http.ResponseWriter, r *http.Request) {
+	d, ok := u.gemeindeDienst(w, r)
+	if !ok {
 		return
 	}
-	g, _ := sn.Region(ars)
-	if o := t.Profile.EmbedOrigin; o != "" && tenant.ValidOrigin(o) {
+	d.Crumbs = []crumb{{Name: u.t("home.title"), URL: "/"}, {Name: u.t("onlinedienste.title"), URL: "/onlinedienste"}, {Name: d.Version.Title, URL: d.Start}, {Name: d.Gemeinde.Name}}
+	u.Render(w, r, http.StatusOK, "onlinedienst_gemeinde", Page{Title: u.t("gemeindedienst.title", d.Version.Title, d.Gemeinde.ShortName()), Section: "onlinedienste", Data: d})
+}
+
+// einbetten is GET /einbetten/{slug}/{ars}: a small page for the iframe on
+// a municipal website, framable only by the tenant's embed origin.
+func (u *UI) einbetten(w http.ResponseWriter, r *http.Request) {
+	d, ok := u.gemeindeDienst(w, r)
+	if !ok {
+		return
+	}
+	if o := d.Tenant.Profile.EmbedOrigin; o != "" && tenant.ValidOrigin(o) {
 		csp := w.Header().Get("Content-Security-Policy")
 		if i := strings.Index(csp, "frame-ancestors "); i >= 0 {
 			rest := csp[i:]
@@ -340,9 +369,12 @@ func (u *UI) einbetten(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Security-Policy", csp[:i]+"frame-ancestors 'self' "+o+rest[end:])
 		}
 	}
-	d := &einbettenData{Version: v, Gemeinde: g, Tenant: t, URL: "/onlinedienste/" + slug + "?ars=" + ars}
-	u.Render(w, r, http.StatusOK, "einbetten", Page{Title: v.Title, Data: d})
+	u.Render(w, r, http.StatusOK, "einbetten", Page{Title: d.Version.Title, Data: d})
 }
+
+// FeedbackOn reports whether the feedback form exists (for links to it
+// from other pages).
+func (p Page) FeedbackOn() bool { return p.ui != nil && p.ui.Tenants != nil }
 
 // field is one input of the administration forms (template "tn-input" or
 // "tn-radios").

@@ -44,6 +44,7 @@ func (u *UI) registerVerwaltung(rt *httpx.Router) {
 	rt.HandleFunc("GET /onlinedienste/{slug}/bewertung", u.bewertung)
 	rt.HandleFunc("POST /onlinedienste/{slug}/bewertung", u.bewertungPost, httpx.BodyLimit(16<<10))
 	rt.HandleFunc("GET /einbetten/{slug}/{ars}", u.einbetten)
+	rt.HandleFunc("GET /onlinedienste/{slug}/gemeinden/{ars}", u.onlinedienstGemeinde)
 	u.registerDienste(rt)
 }
 
@@ -471,7 +472,7 @@ func (u *UI) reifegrad(w http.ResponseWriter, r *http.Request) {
 	if isHTTPS(r) {
 		base = "https://" + r.Host
 	}
-	d.URL = base + "/onlinedienste/" + as.Version.Slug + "?ars=" + ars
+	d.URL = base + "/onlinedienste/" + as.Version.Slug + "/gemeinden/" + ars
 	d.EmbedURL = base + "/einbetten/" + as.Version.Slug + "/" + ars
 	d.SnippetLink = `<a href="` + template.HTMLEscapeString(d.URL) + `">` + template.HTMLEscapeString(as.Version.Title) + ` – online beantragen</a>`
 	d.SnippetIframe = `<iframe src="` + template.HTMLEscapeString(d.EmbedURL) + `" title="` + template.HTMLEscapeString(as.Version.Title) + `" width="100%" height="320"></iframe>`

@@ -141,7 +141,7 @@ func TestVerwaltungActivation(t *testing.T) {
 		w = send(h, "GET", page, nil, aheim)
 		body := w.Body.String()
 		checkPage(t, body)
-		for _, want := range []string{"Reifegrad 2</h2>", "Für Reifegrad 3 fehlt noch", "Anmeldung mit dem nötigen Vertrauensniveau", "/onlinedienste/blaue-karte-eu?ars=990010000001"} {
+		for _, want := range []string{"Reifegrad 2</h2>", "Für Reifegrad 3 fehlt noch", "Anmeldung mit dem nötigen Vertrauensniveau", "/onlinedienste/blaue-karte-eu/gemeinden/990010000001"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("Reifegrad page lacks %q", want)
 			}
@@ -226,6 +226,8 @@ func TestDashboardAndStatus(t *testing.T) {
 			{"/status", 200},
 			{"/onlinedienste/blaue-karte-eu/bewertung", 200},
 			{"/einbetten/blaue-karte-eu/990010000001", 200},
+			{"/onlinedienste/blaue-karte-eu/gemeinden/990010000001", 200},
+			{"/onlinedienste/blaue-karte-eu/gemeinden/990020000001", 404},
 			{"/einbetten/blaue-karte-eu/990020000001", 404},
 		} {
 			if w := send(h, "GET", tc.path, nil, nil); w.Code != tc.status {
