@@ -442,3 +442,12 @@ func (p Page) Fee(cents int64) string { return tenant.FormatFee(cents) + " €" 
 
 // Tenths formats tenths as a German decimal: 45 → "4,5".
 func (p Page) Tenths(n int) string { return strconv.Itoa(n/10) + "," + strconv.Itoa(n%10) }
+
+// LevelName names a Reifegrad on the dashboard; 0 stands for "no online
+// service activated" (see buildMap).
+func (p Page) LevelName(l int) string {
+	if l < 2 {
+		return p.T("dashboard.level.none")
+	}
+	return p.T("maturity.level." + strconv.Itoa(l))
+}
