@@ -113,6 +113,8 @@ type betriebData struct {
 	Open                      []tenant.Announcement
 	Errors                    []fieldError
 	Err                       map[string]string
+	Fokus                     string // the Fokusleistungen as "LeiKa;Name" lines
+	FokusLines                []lineErrorView
 }
 
 // dateTimeLayout is what <input type="datetime-local"> sends.
@@ -136,6 +138,18 @@ func (u *UI) betriebPage(w http.ResponseWriter, r *http.Request, status int, d *
 		if a.Kind == tenant.Incident && a.Ends.IsZero() {
 			d.Open = append(d.Open, a)
 		}
+	}
+	if d.FokusLines == nil {
+		fs, err := u.Tenants.Fokusleistungen(r.Context())
+		if err != nil {
+			u.RenderError(w, r, err)
+			return
+		}
+		var b strings.Builder
+		for _, f := range fs {
+			b.WriteString(f.LeiKa + ";" + f.Name + "\n")
+		}
+		d.Fokus = b.String()
 	}
 	u.Render(w, r, status, "betrieb", Page{Title: u.t("ops.title"), IsError: len(d.Errors) > 0, Section: "konto", Data: d})
 }
@@ -450,4 +464,36 @@ func (p Page) LevelName(l int) string {
 		return p.T("dashboard.level.none")
 	}
 	return p.T("maturity.level." + strconv.Itoa(l))
+}
+
+// fokusPost is POST /verwaltung/fokusleistungen: replace the list.
+func (u *UI) fokusPost(w http.ResponseWriter, r *http.Request) {
+	a, ok := u.requireStaff(w, r)
+	if !ok {
+		return
+	}
+	if !a.Has(identity.RoleOperator) {
+		u.NotFound(w, r)
+		return
+	}
+	text := r.PostFormValue("fokus")
+	fs, lerrs := tenant.ParseFokus(text)
+	if len(lerrs) == 0 && len(fs) == 0 {
+		lerrs = []tenant.LineError{{Line: 1, Err: errs.FieldError("fokus", "tenant.error.fokus_empty")}}
+	}
+	if len(lerrs) > 0 {
+		d := &betriebData{Kind: tenant.Maintenance, Fokus: text}
+		for _, le := range lerrs {
+			d.FokusLines = append(d.FokusLines, lineErrorView{Line: le.Line, Message: u.cat.Resolve("de", le.Err.Message, le.Err.Args)})
+		}
+		d.Errors = []fieldError{{Field: "fokus", Message: u.t("ops.fokus.error", len(lerrs))}}
+		d.Err = map[string]string{"fokus": d.Errors[0].Message}
+		u.betriebPage(w, r, http.StatusUnprocessableEntity, d)
+		return
+	}
+	if err := u.Tenants.SetFokusleistungen(r.Context(), a, fs); err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/verwaltung?hinweis=betrieb", http.StatusSeeOther)
 }

@@ -41,6 +41,7 @@ func (u *UI) registerVerwaltung(rt *httpx.Router) {
 	rt.HandleFunc("GET /verwaltung/statistik.csv", u.statistikCSV)
 	rt.HandleFunc("GET /verwaltung/betrieb", u.betrieb)
 	rt.HandleFunc("POST /verwaltung/betrieb", u.betriebPost)
+	rt.HandleFunc("POST /verwaltung/fokusleistungen", u.fokusPost)
 	rt.HandleFunc("GET /onlinedienste/{slug}/bewertung", u.bewertung)
 	rt.HandleFunc("POST /onlinedienste/{slug}/bewertung", u.bewertungPost, httpx.BodyLimit(16<<10))
 	rt.HandleFunc("GET /einbetten/{slug}/{ars}", u.einbetten)

@@ -188,6 +188,23 @@ func TestOperatorCreatesTenant(t *testing.T) {
 		if _, err := ui.Identity.Service.StaffLogin(context.Background(), "admin@nordkreis.example", "ein langes passwort", "127.0.0.1"); err != nil {
 			t.Errorf("first admin cannot log in: %v", err)
 		}
+		// The Fokusleistungen: a wrong line refuses the whole list.
+		w = send(h, "GET", "/verwaltung/betrieb", nil, op)
+		checkPage(t, w.Body.String())
+		if !strings.Contains(w.Body.String(), "99023001000000;Führerschein") {
+			t.Error("preset Fokusleistungen not shown")
+		}
+		w = send(h, "POST", "/verwaltung/fokusleistungen", url.Values{"fokus": {"99010014001001;Blaue Karte\n12;kaputt\n"}}, op)
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `href="#fokus"`) {
+			t.Errorf("bad Fokus list: %d", w.Code)
+		}
+		if w := send(h, "POST", "/verwaltung/fokusleistungen", url.Values{"fokus": {"99010014001001;Blaue Karte EU\n"}}, op); w.Code != http.StatusSeeOther {
+			t.Fatalf("Fokus list: %d", w.Code)
+		}
+		fs, err := ui.Tenants.Fokusleistungen(context.Background())
+		if err != nil || len(fs) != 1 || fs[0].LeiKa != "99010014001001" {
+			t.Errorf("Fokusleistungen %+v %v", fs, err)
+		}
 	})
 }
 
