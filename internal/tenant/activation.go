@@ -265,10 +265,27 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 	}
 	now := fmtTime(s.now())
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		for _, a := range acts {
+		var taken []LineError
+		for i, a := range acts {
 			created := now
-			var old string
-			err := tx.QueryRowContext(ctx, `SELECT created_at FROM activations WHERE slug = ? AND gemeinde_ars = ?`, a.Slug, a.GemeindeARS).Scan(&old)
+			var old, owner string
+			err := tx.QueryRowContext(ctx, `SELECT created_at, tenant_id FROM activations WHERE slug = ? AND gemeinde_ars = ?`, a.Slug, a.GemeindeARS).Scan(&old, &owner)
+			if err == nil && owner != tenantID {
+				// Areas nest: a Gemeinde may take over what its Kreis or
+				// Land switched on for it, but not the other way round.
+				var ownerARS string
+				if err := tx.QueryRowContext(ctx, `SELECT ars FROM tenants WHERE id = ?`, owner).Scan(&ownerARS); err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				if len(ownerARS) > len(t.ARS) {
+					line := 0
+					if lines != nil {
+						line = lines[i]
+					}
+					taken = append(taken, LineError{Line: line, Err: errs.FieldError("ars", "tenant.error.owned", a.GemeindeARS)})
+					continue
+				}
+			}
 			switch {
 			case err == nil:
 				created = old
@@ -285,6 +302,9 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 			}
 			a.Created, a.Updated = parseTime(created), parseTime(now)
 		}
+		if len(taken) > 0 {
+			return &takenError{taken}
+		}
 		details := map[string]string{"count": strconv.Itoa(len(acts))}
 		id := slug
 		if len(acts) == 1 {
@@ -293,11 +313,21 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: actor.ID(), Action: "activation.saved", ObjectType: "activation", ObjectID: id, Tenant: tenantID, Outcome: audit.Success, Details: details})
 		return err
 	})
+	var te *takenError
+	if errors.As(err, &te) {
+		return nil, te.lines, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	return acts, nil, nil
 }
+
+// takenError rolls the transaction back when Gemeinden belong to a
+// narrower tenant; activateAll turns it into line errors.
+type takenError struct{ lines []LineError }
+
+func (e *takenError) Error() string { return "tenant: activations owned by a narrower tenant" }
 
 // Deactivate switches an online service off for a Gemeinde; the
 // parameters stay for switching it on again.

@@ -236,8 +236,23 @@ func TestBulkActivationAndCoverage(t *testing.T) {
 		if !found || !cov[0].Fokus {
 			t.Errorf("coverage list: %+v", cov)
 		}
+		// Aheim activated it itself: the Kreis cannot overwrite that, but
+		// Aheim may take over what the Kreis set up.
+		if _, es, err := f.svc.Activate(ctx, f.a, "aheim", tenant.ActivationInput{ARS: "990010000001", Authority: "Bürgeramt Aheim", ContactEmail: "a@x.example", Delivery: "eingang", Postfach: "ja", TrustLevel: "niedrig"}, "blaue-karte-eu"); err != nil || len(es) > 0 {
+			t.Fatal(err, es)
+		}
+		_, es, err := f.svc.Activate(ctx, f.kreis, "nordkreis", tenant.ActivationInput{ARS: "990010000001", Authority: "Landratsamt", ContactEmail: "l@x.example"}, "blaue-karte-eu")
+		if err != nil || len(es) != 1 || es[0].Message != "tenant.error.owned" {
+			t.Fatalf("Kreis overwrote the Gemeinde's own activation: %v %v", err, es)
+		}
+		if a, _ := f.svc.Activation(ctx, "blaue-karte-eu", "990010000001"); a.TenantID != "aheim" || a.Authority != "Bürgeramt Aheim" {
+			t.Errorf("activation now %+v", a)
+		}
+		if err := f.svc.Deactivate(ctx, f.kreis, "nordkreis", "blaue-karte-eu", "990010000001"); !errs.Is(err, errs.NotFound) {
+			t.Errorf("Kreis switched off the Gemeinde's activation: %v", err)
+		}
 		// Switched off: no longer counted.
-		if err := f.svc.Deactivate(ctx, f.kreis, "nordkreis", "blaue-karte-eu", "990010000001"); err != nil {
+		if err := f.svc.Deactivate(ctx, f.a, "aheim", "blaue-karte-eu", "990010000001"); err != nil {
 			t.Fatal(err)
 		}
 		cov, _ = f.svc.Coverage(ctx, "99001", "99010014001001")
