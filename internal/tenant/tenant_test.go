@@ -6,15 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ozgo/ozgo/internal/audit"
-	"github.com/ozgo/ozgo/internal/catalog"
-	"github.com/ozgo/ozgo/internal/crypt"
-	"github.com/ozgo/ozgo/internal/demo"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
 	"github.com/ozgo/ozgo/internal/tenant"
+	"github.com/ozgo/ozgo/internal/tenant/tenanttest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -43,31 +40,12 @@ type fixture struct {
 func setup(t *testing.T, db *store.DB) fixture {
 	t.Helper()
 	ctx := context.Background()
-	key, _ := crypt.GenerateKey()
-	keys, err := crypt.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := audit.New(db, keys)
-	st := catalog.NewStore(db)
-	rs, err := catalog.ParseRegions(strings.NewReader(regions))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ImportRegions(ctx, rs, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.InTx(ctx, func(tx *store.Tx) error { return demo.LoadOnlineServices(ctx, tx) }); err != nil {
-		t.Fatal(err)
-	}
-	ids := identity.NewService(db, keys, log)
-	svc := tenant.New(db, log, catalog.NewService(st), ids)
+	env := tenanttest.New(t, db, regions)
+	svc := env.Tenants
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	svc.Now = func() time.Time { return now }
-	svc.FeedbackKey = []byte("test key")
-	f := fixture{svc: svc, clock: &now,
+	f := fixture{svc: svc, clock: &now, author: env.Author,
 		operator: &identity.Actor{Kind: identity.KindStaff, Principal: "op", Roles: []identity.Role{identity.RoleOperator}},
-		author:   &identity.Actor{Kind: identity.KindStaff, Principal: "au", TenantID: "land", Roles: []identity.Role{identity.RoleServiceAuthor}},
 		kreis:    &identity.Actor{Kind: identity.KindStaff, Principal: "kr", TenantID: "nordkreis", Roles: []identity.Role{identity.RoleTenantAdmin}},
 		a:        &identity.Actor{Kind: identity.KindStaff, Principal: "ah", TenantID: "aheim", Roles: []identity.Role{identity.RoleTenantAdmin}},
 	}
@@ -79,17 +57,9 @@ func setup(t *testing.T, db *store.DB) fixture {
 			t.Fatal(err)
 		}
 	}
-	v, err := svc.PrepareVersion(ctx, f.author, tenant.Version{
-		Slug: "blaue-karte-eu", Title: "Blaue Karte EU", Summary: "Antrag", LeiKa: []string{"99010014001001"},
-		FormID: "S00000121", FormVersion: "1.0", FeeCents: 10000, EvidenceUpload: true,
-		RequiredParams: []string{tenant.ParamAuthority, tenant.ParamContact},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Publish(ctx, f.author, v.Slug, v.Version); err != nil {
-		t.Fatal(err)
-	}
+	v := tenanttest.BlaueKarte(tenant.ParamAuthority, tenant.ParamContact)
+	v.FeeCents = 10000
+	env.Publish(t, v)
 	return f
 }
 

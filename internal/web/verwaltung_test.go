@@ -11,16 +11,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ozgo/ozgo/internal/audit"
-	"github.com/ozgo/ozgo/internal/catalog"
-	"github.com/ozgo/ozgo/internal/crypt"
-	"github.com/ozgo/ozgo/internal/demo"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
 	"github.com/ozgo/ozgo/internal/tenant"
+	"github.com/ozgo/ozgo/internal/tenant/tenanttest"
 )
 
 // tenantRegions is a hand-made Land with a Kreis of two Gemeinden and a
@@ -38,42 +35,13 @@ gemeinde,990020000001,99002001,Cestadt,Stadt,990020000,10.0,100000,11115,9.4,48.
 
 func tenantUI(t *testing.T, db *store.DB) (*UI, http.Handler) {
 	t.Helper()
-	ctx := context.Background()
-	st := catalog.NewStore(db)
-	rs, err := catalog.ParseRegions(strings.NewReader(tenantRegions))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ImportRegions(ctx, rs, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.InTx(ctx, func(tx *store.Tx) error { return demo.LoadOnlineServices(ctx, tx) }); err != nil {
-		t.Fatal(err)
-	}
-	key, _ := crypt.GenerateKey()
-	keys, err := crypt.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := tenanttest.New(t, db, tenantRegions)
+	env.Publish(t, tenanttest.BlaueKarte(tenant.ParamAuthority))
 	ui, err := New(i18n.MustLoad(), slog.New(slog.DiscardHandler), "test-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := audit.New(db, keys)
-	ids := identity.NewService(db, keys, log)
-	ui.Catalog = catalog.NewService(st)
-	ui.Identity = &Identity{Service: ids}
-	ui.Tenants = tenant.New(db, log, ui.Catalog, ids)
-	ui.Tenants.FeedbackKey = []byte("k")
-	author := &identity.Actor{Kind: identity.KindStaff, Principal: "a", TenantID: "land", Roles: []identity.Role{identity.RoleServiceAuthor}}
-	v, err := ui.Tenants.PrepareVersion(ctx, author, tenant.Version{Slug: "blaue-karte-eu", Title: "Blaue Karte EU", Summary: "Antrag",
-		LeiKa: []string{"99010014001001"}, FormID: "S00000121", FormVersion: "1.0", EvidenceUpload: true, RequiredParams: []string{tenant.ParamAuthority}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ui.Tenants.Publish(ctx, author, v.Slug, v.Version); err != nil {
-		t.Fatal(err)
-	}
+	ui.Catalog, ui.Identity, ui.Tenants = env.Catalog, &Identity{Service: env.Identity}, env.Tenants
 	rt := httpx.NewRouter(http.HandlerFunc(ui.NotFound), http.HandlerFunc(ui.MethodNotAllowed))
 	ui.Register(rt)
 	return ui, ui.WithSession(rt)
