@@ -156,12 +156,8 @@ func (u *UI) betriebPage(w http.ResponseWriter, r *http.Request, status int, d *
 
 // betrieb is GET /verwaltung/betrieb: announce maintenance or incidents.
 func (u *UI) betrieb(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	_, ok := u.requireRole(w, r, identity.RoleOperator)
 	if !ok {
-		return
-	}
-	if !a.Has(identity.RoleOperator) {
-		u.NotFound(w, r)
 		return
 	}
 	u.betriebPage(w, r, http.StatusOK, &betriebData{Kind: tenant.Maintenance})
@@ -169,12 +165,8 @@ func (u *UI) betrieb(w http.ResponseWriter, r *http.Request) {
 
 // betriebPost is POST /verwaltung/betrieb.
 func (u *UI) betriebPost(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireRole(w, r, identity.RoleOperator)
 	if !ok {
-		return
-	}
-	if !a.Has(identity.RoleOperator) {
-		u.NotFound(w, r)
 		return
 	}
 	if id := r.PostFormValue("beenden"); id != "" {
@@ -237,20 +229,10 @@ type bewertungData struct {
 	MaxComment       int
 }
 
-// bewertungService finds the online service being rated.
-func (u *UI) bewertungService(w http.ResponseWriter, r *http.Request) (*tenant.Version, bool) {
-	v, err := u.Tenants.PublishedVersion(r.Context(), r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
-		return nil, false
-	}
-	return v, true
-}
-
 // bewertung is GET /onlinedienste/{slug}/bewertung: 1–5 stars and an
 // optional text, no login, no cookie.
 func (u *UI) bewertung(w http.ResponseWriter, r *http.Request) {
-	v, ok := u.bewertungService(w, r)
+	v, ok := u.published(w, r)
 	if !ok {
 		return
 	}
@@ -268,7 +250,7 @@ func (u *UI) bewertung(w http.ResponseWriter, r *http.Request) {
 // is refused), a honeypot field people never see, and a rate limit per
 // address kept only as a keyed hash for an hour.
 func (u *UI) bewertungPost(w http.ResponseWriter, r *http.Request) {
-	v, ok := u.bewertungService(w, r)
+	v, ok := u.published(w, r)
 	if !ok {
 		return
 	}
@@ -468,12 +450,8 @@ func (p Page) LevelName(l int) string {
 
 // fokusPost is POST /verwaltung/fokusleistungen: replace the list.
 func (u *UI) fokusPost(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireRole(w, r, identity.RoleOperator)
 	if !ok {
-		return
-	}
-	if !a.Has(identity.RoleOperator) {
-		u.NotFound(w, r)
 		return
 	}
 	text := r.PostFormValue("fokus")
@@ -496,4 +474,15 @@ func (u *UI) fokusPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/verwaltung?hinweis=betrieb", http.StatusSeeOther)
+}
+
+// lineErrorTable is a table of errors by line (template "tn-lineerrors").
+type lineErrorTable struct {
+	Caption string
+	Lines   []lineErrorView
+}
+
+// LineErrors bundles errors by line with the table's caption.
+func (p Page) LineErrors(caption string, lines []lineErrorView) lineErrorTable {
+	return lineErrorTable{Caption: caption, Lines: lines}
 }

@@ -218,12 +218,8 @@ type mandantData struct {
 
 // mandantNeu is GET /verwaltung/mandanten/neu: the operator's form.
 func (u *UI) mandantNeu(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	_, ok := u.requireRole(w, r, identity.RoleOperator)
 	if !ok {
-		return
-	}
-	if !a.Has(identity.RoleOperator) {
-		u.NotFound(w, r)
 		return
 	}
 	u.Render(w, r, http.StatusOK, "mandant_neu", Page{Title: u.t("tenant.new.title"), Section: "konto", Data: &mandantData{}})
@@ -231,12 +227,8 @@ func (u *UI) mandantNeu(w http.ResponseWriter, r *http.Request) {
 
 // mandantNeuPost is POST /verwaltung/mandanten/neu.
 func (u *UI) mandantNeuPost(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireRole(w, r, identity.RoleOperator)
 	if !ok {
-		return
-	}
-	if !a.Has(identity.RoleOperator) {
-		u.NotFound(w, r)
 		return
 	}
 	in := tenant.NewTenant{ID: strings.TrimSpace(r.PostFormValue("id")), Name: r.PostFormValue("name"), ARS: strings.TrimSpace(r.PostFormValue("ars")),
@@ -367,9 +359,8 @@ func (u *UI) aktivieren(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := u.Tenants.PublishedVersion(r.Context(), r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
+	v, ok := u.published(w, r)
+	if !ok {
 		return
 	}
 	d, err := u.aktivierungForm(r, t, v)
@@ -397,9 +388,8 @@ func (u *UI) aktivierenPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	v, err := u.Tenants.PublishedVersion(ctx, r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
+	v, ok := u.published(w, r)
+	if !ok {
 		return
 	}
 	f := r.PostFormValue
@@ -523,9 +513,8 @@ func (u *UI) sammel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := u.Tenants.PublishedVersion(r.Context(), r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
+	v, ok := u.published(w, r)
+	if !ok {
 		return
 	}
 	u.Render(w, r, http.StatusOK, "sammel", Page{Title: u.t("bulk.title", v.Title), Section: "konto", Data: u.sammelForm(t, v)})
@@ -538,9 +527,8 @@ func (u *UI) sammelPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	v, err := u.Tenants.PublishedVersion(ctx, r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
+	v, ok := u.published(w, r)
+	if !ok {
 		return
 	}
 	d := u.sammelForm(t, v)
