@@ -2,6 +2,7 @@ package tenant_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -321,6 +322,26 @@ func TestStatisticsFeedbackAnnouncements(t *testing.T) {
 		cur, banner, err := f.svc.Announcements(ctx)
 		if err != nil || len(cur) != 1 || len(banner) != 1 {
 			t.Errorf("announcements %v %v %v", cur, banner, err)
+		}
+	})
+}
+
+func TestCreateTenantTakenEmailLeavesNothing(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		in := tenant.NewTenant{ID: "bedorf", Name: "Bedorf", ARS: "990010000002", AdminEmail: "admin@aheim.example", AdminName: "A", AdminPassw: "ein langes passwort"}
+		err := f.svc.CreateTenant(ctx, f.operator, in)
+		var e *errs.Error
+		if !errors.As(err, &e) || e.Field != "email" {
+			t.Fatalf("taken e-mail: %v", err)
+		}
+		if _, err := f.svc.Tenant(ctx, "bedorf"); !errs.Is(err, errs.NotFound) {
+			t.Errorf("tenant left behind: %v", err)
+		}
+		in.AdminEmail = "admin@bedorf.example"
+		if err := f.svc.CreateTenant(ctx, f.operator, in); err != nil {
+			t.Errorf("second try: %v", err)
 		}
 	})
 }
