@@ -570,42 +570,63 @@ func (u *UI) sammelPost(w http.ResponseWriter, r *http.Request) {
 }
 
 type statistikData struct {
-	Tenant   tenant.Tenant
+	Name     string
 	Rows     []tenant.StatRow
 	Kinds    []string
 	Feedback []tenant.FeedbackSummary
+	Platform bool
+}
+
+// statistikRows loads the counters the actor may see: a tenant admin those
+// of the tenant's area, an operator those of the whole platform. The
+// feedback's free text is only for the service's tenant admins.
+func (u *UI) statistikRows(w http.ResponseWriter, r *http.Request) (*statistikData, bool) {
+	a, ok := u.requireStaff(w, r)
+	if !ok {
+		return nil, false
+	}
+	ctx := r.Context()
+	d := &statistikData{Kinds: tenant.StatKinds}
+	var err error
+	switch {
+	case a.Has(identity.RoleTenantAdmin) && a.TenantID != "":
+		var t tenant.Tenant
+		if t, err = u.Tenants.Tenant(ctx, a.TenantID); err == nil {
+			d.Name = t.Profile.DisplayName
+			if d.Rows, err = u.Tenants.Statistics(ctx, a, t.ID); err == nil {
+				d.Feedback, err = u.Tenants.TenantFeedback(ctx, a, t.ID)
+			}
+		}
+	case a.Has(identity.RoleOperator):
+		d.Name, d.Platform = u.t("stats.platform"), true
+		d.Rows, err = u.Tenants.PlatformStatistics(ctx, a)
+	default:
+		u.NotFound(w, r)
+		return nil, false
+	}
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, false
+	}
+	return d, true
 }
 
 // statistik is GET /verwaltung/statistik: monthly counters and feedback.
 func (u *UI) statistik(w http.ResponseWriter, r *http.Request) {
-	a, t, ok := u.requireTenantAdmin(w, r)
+	d, ok := u.statistikRows(w, r)
 	if !ok {
 		return
 	}
-	rows, err := u.Tenants.Statistics(r.Context(), a, t.ID)
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
-	fb, err := u.Tenants.TenantFeedback(r.Context(), a, t.ID)
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
-	u.Render(w, r, http.StatusOK, "statistik", Page{Title: u.t("stats.title"), Section: "konto", Data: &statistikData{Tenant: t, Rows: rows, Kinds: tenant.StatKinds, Feedback: fb}})
+	u.Render(w, r, http.StatusOK, "statistik", Page{Title: u.t("stats.title"), Section: "konto", Data: d})
 }
 
 // statistikCSV is GET /verwaltung/statistik.csv.
 func (u *UI) statistikCSV(w http.ResponseWriter, r *http.Request) {
-	a, t, ok := u.requireTenantAdmin(w, r)
+	d, ok := u.statistikRows(w, r)
 	if !ok {
 		return
 	}
-	rows, err := u.Tenants.Statistics(r.Context(), a, t.ID)
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
+	rows := d.Rows
 	out := [][]string{append([]string{"monat", "onlinedienst", "ars"}, tenant.StatKinds...)}
 	for _, s := range rows {
 		rec := []string{s.Month, s.Slug, s.GemeindeARS}
@@ -614,5 +635,5 @@ func (u *UI) statistikCSV(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, rec)
 	}
-	writeCSV(w, "statistik-"+t.ID+".csv", out)
+	writeCSV(w, "statistik.csv", out)
 }

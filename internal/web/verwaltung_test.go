@@ -156,6 +156,10 @@ func TestOperatorCreatesTenant(t *testing.T) {
 		if _, err := ui.Identity.Service.StaffLogin(context.Background(), "admin@nordkreis.example", "ein langes passwort", "127.0.0.1"); err != nil {
 			t.Errorf("first admin cannot log in: %v", err)
 		}
+		// Platform statistics for operators, without feedback text.
+		if w := send(h, "GET", "/verwaltung/statistik", nil, op); w.Code != 200 || strings.Contains(w.Body.String(), "Rückmeldungen</h2>") {
+			t.Errorf("operator statistics: %d", w.Code)
+		}
 		// The Fokusleistungen: a wrong line refuses the whole list.
 		w = send(h, "GET", "/verwaltung/betrieb", nil, op)
 		checkPage(t, w.Body.String())
