@@ -486,3 +486,23 @@ type lineErrorTable struct {
 func (p Page) LineErrors(caption string, lines []lineErrorView) lineErrorTable {
 	return lineErrorTable{Caption: caption, Lines: lines}
 }
+
+// countStatistic adds one to the monthly counter kind (tenant.StatStarted,
+// tenant.StatSubmitted, …) of the online service slug in the Gemeinde the
+// applicant chose (none: counted without a Gemeinde). The form runtime
+// calls it when an application is started and submitted. Counting must
+// never stand in the way of an application: a failure is only logged.
+func (u *UI) countStatistic(r *http.Request, slug, kind string) {
+	if u.Tenants == nil {
+		return
+	}
+	ars := ""
+	if sn, err := u.snapshot(r); err == nil {
+		if g := chosenOrt(r, sn); g != nil {
+			ars = g.ARS
+		}
+	}
+	if err := u.Tenants.Count(r.Context(), slug, ars, kind); err != nil {
+		u.log.Warn("statistics counter not updated", "service", slug, "kind", kind, "err", err)
+	}
+}

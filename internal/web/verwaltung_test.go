@@ -325,3 +325,22 @@ func TestAuthorPublishesVersion(t *testing.T) {
 		}
 	})
 }
+
+func TestCountStatistic(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		ui, _ := tenantUI(t, db)
+		r := httptest.NewRequest("POST", "/onlinedienste/blaue-karte-eu/antrag", nil)
+		r.AddCookie(&http.Cookie{Name: ortCookie, Value: "990010000002"})
+		ui.countStatistic(r, "blaue-karte-eu", tenant.StatStarted)
+		ui.countStatistic(httptest.NewRequest("POST", "/", nil), "blaue-karte-eu", tenant.StatStarted)
+		rows, err := ui.Tenants.PlatformStatistics(context.Background(), &identity.Actor{Kind: identity.KindStaff, Principal: "op", Roles: []identity.Role{identity.RoleOperator}})
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("%+v %v", rows, err)
+		}
+		for _, row := range rows {
+			if row.Counts[tenant.StatStarted] != 1 || row.GemeindeARS != "" && row.GemeindeARS != "990010000002" {
+				t.Errorf("row %+v", row)
+			}
+		}
+	})
+}
