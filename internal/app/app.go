@@ -140,6 +140,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.FitConnect = fitconnect.New(db, keys, a.Blobs, a.Audit, fcOpts)
 	a.Tenants = tenant.New(db, a.Audit, a.Catalog, a.Identity)
 	a.Tenants.FeedbackKey = keys.DeriveKey("feedback-form")
+	a.Tenants.PublicURL = cfg.PublicURL
 	ok = true
 	return a, nil
 }

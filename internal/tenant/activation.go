@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/mail"
 	"regexp"
 	"strconv"
 	"strings"
@@ -129,7 +130,7 @@ func ParseActivation(in ActivationInput, v *Version) (Activation, []*errs.Error)
 	if a.FeeCents > 0 && v.Requires(ParamPayment) && a.PaymentEndpoint == "" {
 		add("zahlung", "tenant.error.payment")
 	}
-	if a.ContactEmail != "" && (!strings.Contains(a.ContactEmail, "@") || strings.ContainsAny(a.ContactEmail, " ,;<>") || len(a.ContactEmail) > 200) {
+	if a.ContactEmail != "" && !bareAddress(a.ContactEmail) {
 		add("email", "tenant.error.email")
 	} else if v.Requires(ParamContact) && a.ContactEmail == "" && a.ContactPhone == "" {
 		add("email", "tenant.error.contact")
@@ -301,6 +302,9 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 				return fmt.Errorf("tenant: activate: %w", err)
 			}
 			a.Created, a.Updated = parseTime(created), parseTime(now)
+			if err := s.syncZustaendigkeit(ctx, tx, sn, v, a); err != nil {
+				return err
+			}
 		}
 		if len(taken) > 0 {
 			return &takenError{taken}
@@ -343,6 +347,13 @@ func (s *Service) Deactivate(ctx context.Context, actor *identity.Actor, tenantI
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.K(errs.NotFound, "tenant.error.activation_not_found")
+		}
+		// Switched off: the authority stays responsible, but the catalog
+		// no longer links an online service.
+		if _, err := tx.ExecContext(ctx, `UPDATE zustaendigkeiten SET onlinedienst_url = '' WHERE region_ars = ?
+			AND behoerde_id IN (SELECT id FROM behoerden WHERE tenant = ? AND region_ars = ?)
+			AND onlinedienst_url LIKE ?`, ars, tenantID, ars, "%/onlinedienste/"+slug+"/gemeinden/"+ars); err != nil {
+			return err
 		}
 		_, err = s.Audit.Append(ctx, tx, audit.Entry{Actor: actor.ID(), Action: "activation.deactivated", ObjectType: "activation", ObjectID: slug + "/" + ars, Tenant: tenantID, Outcome: audit.Success})
 		return err
@@ -389,4 +400,11 @@ func (s *Service) activations(ctx context.Context, where string, args ...any) ([
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// bareAddress reports whether s is a plain e-mail address ("a@b.example",
+// no display name), as mailto links and the catalog need it.
+func bareAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && len(s) <= 200
 }

@@ -42,6 +42,10 @@ type Service struct {
 	Now func() time.Time
 	// FeedbackKey signs the feedback form's token.
 	FeedbackKey []byte
+	// PublicURL is ozgo's public base URL ("https://service.example.de");
+	// with it, activations enter their Gemeinde page as the online service
+	// link of the catalog's Zuständigkeit.
+	PublicURL string
 }
 
 // New returns the service.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ozgo/ozgo/internal/catalog"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/store"
@@ -342,6 +343,55 @@ func TestCreateTenantTakenEmailLeavesNothing(t *testing.T) {
 		in.AdminEmail = "admin@bedorf.example"
 		if err := f.svc.CreateTenant(ctx, f.operator, in); err != nil {
 			t.Errorf("second try: %v", err)
+		}
+	})
+}
+
+func TestActivationEntersZustaendigkeit(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		// The catalog must know the Leistung for a Zuständigkeit.
+		cat := `{"themenfelder":[{"id":1,"name":"Ein- & Auswanderung"}],"lebenslagen":[],"ozg_leistungen":[],
+			"leika_leistungen":[{"leika_schluessel":"99010014001001","name":"Blaue Karte EU","typisierung":"1","ozg_id":null,"rechtsgrundlagen_kurz":null}]}`
+		c, err := catalog.ParseCatalog(strings.NewReader(cat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := catalog.NewStore(db).ImportCatalog(ctx, c, nil); err != nil {
+			t.Fatal(err)
+		}
+		f.svc.Catalog.Invalidate()
+		f.svc.PublicURL = "https://ozgo.example/"
+		in := tenant.ActivationInput{ARS: "990010000001", Authority: "Ausländerbehörde Aheim", ContactEmail: "abh@aheim.example", Delivery: "eingang", Postfach: "ja", TrustLevel: "niedrig"}
+		if _, es, err := f.svc.Activate(ctx, f.a, "aheim", in, "blaue-karte-eu"); err != nil || len(es) > 0 {
+			t.Fatal(err, es)
+		}
+		z, err := f.svc.Catalog.Zustaendigkeit(ctx, "99010014001001", "990010000001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if z.Quelle != catalog.Zugeordnet || z.Behoerde == nil || z.Behoerde.Name != "Ausländerbehörde Aheim" || z.OnlinedienstURL != "https://ozgo.example/onlinedienste/blaue-karte-eu/gemeinden/990010000001" {
+			t.Fatalf("Zuständigkeit %+v %+v", z, z.Behoerde)
+		}
+		// Another name replaces the first; switching off drops the link.
+		in.Authority = "Bürgeramt Aheim"
+		if _, es, err := f.svc.Activate(ctx, f.a, "aheim", in, "blaue-karte-eu"); err != nil || len(es) > 0 {
+			t.Fatal(err, es)
+		}
+		if err := f.svc.Deactivate(ctx, f.a, "aheim", "blaue-karte-eu", "990010000001"); err != nil {
+			t.Fatal(err)
+		}
+		z, _ = f.svc.Catalog.Zustaendigkeit(ctx, "99010014001001", "990010000001")
+		if z.Behoerde == nil || z.Behoerde.Name != "Bürgeramt Aheim" || z.OnlinedienstURL != "" {
+			t.Errorf("after switching off: %+v %+v", z, z.Behoerde)
+		}
+		// With an authority in the catalog, a Gemeinde without activation
+		// still has Reifegrad 0 there (no texts of a service), and Aheim,
+		// switched off, has 1: information only.
+		as, err := f.svc.Reifegrad(ctx, "blaue-karte-eu", "990010000001")
+		if err != nil || as.Level != 1 {
+			t.Errorf("switched off: Reifegrad %d %v", as.Level, err)
 		}
 	})
 }
