@@ -161,6 +161,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Registry.MustRegister(a.Antraege.Delivery.Collectors()...)
 	a.Tenants = tenant.New(db, a.Audit, a.Catalog, a.Identity)
 	a.Tenants.FeedbackKey = keys.DeriveKey("feedback-form")
+	a.Tenants.PublicURL = cfg.PublicURL
+	a.Tenants.DestinationExists = a.destinationOf
 	ok = true
 	return a, nil
 }
@@ -337,4 +339,22 @@ func (a *App) expireDrafts(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// destinationOf reports whether the FIT-Connect destination id exists and
+// belongs to the tenant, for the activation form. It asks as a principal
+// of that tenant allowed to manage exactly this destination, so the
+// Zustelldienst's own rules decide.
+func (a *App) destinationOf(ctx context.Context, tenantID, id string) (bool, error) {
+	if tenantID == "" {
+		return false, nil
+	}
+	d, err := a.FitConnect.GetDestination(ctx, fitconnect.Principal{TenantID: tenantID, Scopes: []string{fitconnect.ScopeManage + id}}, id)
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return d.TenantID == tenantID, nil
 }
