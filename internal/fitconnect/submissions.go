@@ -236,10 +236,18 @@ func (s *Service) PutAttachment(ctx context.Context, p Principal, subID, attID, 
 	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var status string
 		var total int64
-		if err := s.queryRow(ctx, tx, `SELECT s.status,
+		// On PostgreSQL the row lock orders this upload against a
+		// concurrent submit (which updates the row first): an upload
+		// either lands before the submit reads the attachments or sees
+		// the submission submitted.
+		q := `SELECT s.status,
 				(SELECT COALESCE(SUM(size), 0) FROM fc_attachments WHERE submission_id = s.id AND id <> ?),
 				(SELECT blob_id FROM fc_attachments WHERE submission_id = s.id AND id = ?)
-			FROM fc_submissions s WHERE s.id = ?`, attID, attID, subID).Scan(&status, &total, &oldBlob); err != nil {
+			FROM fc_submissions s WHERE s.id = ?`
+		if tx.Engine() == store.Postgres {
+			q += ` FOR UPDATE OF s`
+		}
+		if err := s.queryRow(ctx, tx, q, attID, attID, subID).Scan(&status, &total, &oldBlob); err != nil {
 			return err
 		}
 		if SubmissionStatus(status) != StatusIncomplete {
@@ -313,6 +321,17 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 	}
 	var out Submitted
 	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		// The conditional update comes first: it takes the row lock that
+		// orders concurrent uploads and submits of this submission.
+		now := s.now()
+		res, err := s.exec(ctx, tx, `UPDATE fc_submissions SET status = ?, metadata = ?, data = ?, data_blob = ?, submitted_at = ?, updated_at = ?
+			WHERE id = ? AND status = ?`, string(StatusSubmitted), metadata, inlineData, dataBlob, formatTime(now), formatTime(now), subID, string(StatusIncomplete))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return conflictNotIncomplete(StatusSubmitted)
+		}
 		rows, err := s.query(ctx, tx, `SELECT id, auth_tag, size, uploaded_at FROM fc_attachments WHERE submission_id = ?`, subID)
 		if err != nil {
 			return err
@@ -345,15 +364,6 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 		}
 		if total > s.opt.MaxSubmission {
 			return tooLarge("Die Einreichung ist insgesamt größer als erlaubt.")
-		}
-		now := s.now()
-		res, err := s.exec(ctx, tx, `UPDATE fc_submissions SET status = ?, metadata = ?, data = ?, data_blob = ?, submitted_at = ?, updated_at = ?
-			WHERE id = ? AND status = ?`, string(StatusSubmitted), metadata, inlineData, dataBlob, formatTime(now), formatTime(now), subID, string(StatusIncomplete))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return conflictNotIncomplete(StatusSubmitted)
 		}
 		if err := s.addEvent(ctx, tx, t.caseID, subID, EventSubmitSubmission, map[string]any{"authenticationTags": tags}); err != nil {
 			return err
