@@ -486,6 +486,7 @@ func (s *Service) changeDestination(ctx context.Context, p Principal, id string,
 		out = d
 		return s.auditDest(ctx, tx, p, "fitconnect.destination.updated", d)
 	})
+	s.targets.clear() // a new encryption kid applies at once
 	return out, err
 }
 

@@ -127,6 +127,8 @@ type Service struct {
 	tokenKey []byte
 	tokens   tokenCache
 	stmts    stmtCache
+	targets  targetCache
+	keySizes sync.Map // destination id + kid -> modulus bytes
 
 	signMu sync.Mutex
 	signer *signingKey
