@@ -34,8 +34,14 @@ func (s *Service) prepared(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
 // stmtFor returns the prepared statement for query on q (a transaction or
-// the database), or nil to run it unprepared.
+// the database), or nil to run it unprepared. Only on SQLite: pgx caches
+// prepared statements per connection by itself, and preparing through
+// database/sql needs a second pool connection, which a transaction holding
+// one must never wait for (with the pool exhausted that deadlocks).
 func (s *Service) stmtFor(ctx context.Context, q store.Querier, query string) *sql.Stmt {
+	if q.Engine() != store.SQLite {
+		return nil
+	}
 	st, err := s.prepared(ctx, query)
 	if err != nil {
 		return nil
