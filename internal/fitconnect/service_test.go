@@ -406,3 +406,56 @@ func TestCanSendTo(t *testing.T) {
 		}
 	}
 }
+
+// TestLargePayloadsInBlobStore: payloads over InlineMax go to the blob
+// store, come back byte for byte, and are deleted with an expired
+// submission.
+func TestLargePayloadsInBlobStore(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{InlineMax: 1024})
+		ctx := context.Background()
+		d := f.destination(t, "DE08")
+		big := f.encrypt(t, d, "application/pdf", string(make([]byte, 5000)))
+		data := f.encrypt(t, d, "application/json", `{"x":"`+string(make([]byte, 3000))+`"}`)
+		att := newUUID()
+		subID, _, err := f.svc.SendInternal(ctx, SendRequest{Destination: d.ID, ServiceURN: LeikaPrefix + "99108008006000",
+			EncryptedMetadata: f.encrypt(t, d, "application/json", `{}`), EncryptedData: data,
+			Attachments: []SendAttachment{{ID: att, JWE: big}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM fc_attachments WHERE submission_id = ? AND blob_id <> '' AND jwe = ''`, subID); n != 1 {
+			t.Fatal("large attachment not in the blob store")
+		}
+		got, err := f.svc.GetAttachment(ctx, f.owner, subID, att)
+		if err != nil || string(got) != big {
+			t.Fatalf("attachment from the blob store differs: %v", err)
+		}
+		sub, err := f.svc.GetSubmission(ctx, f.owner, subID)
+		if err != nil || sub.EncryptedData != data {
+			t.Fatalf("data from the blob store differs: %v", err)
+		}
+
+		// An incomplete submission's blobs go when it expires.
+		p := Principal{ClientID: "x", internal: true}
+		c, err := f.svc.CreateSubmission(ctx, p, CreateSubmission{DestinationID: d.ID,
+			ServiceType: ServiceType{Identifier: LeikaPrefix + "99108008006000"}, AnnouncedAttachments: []string{att}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.PutAttachment(ctx, p, c.SubmissionID, att, big); err != nil {
+			t.Fatal(err)
+		}
+		var blobID string
+		if err := db.QueryRowContext(ctx, `SELECT blob_id FROM fc_attachments WHERE submission_id = ?`, c.SubmissionID).Scan(&blobID); err != nil || blobID == "" {
+			t.Fatalf("blob id: %q %v", blobID, err)
+		}
+		f.clk.add(25 * time.Hour)
+		if _, err := f.svc.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.blobs.Stat(ctx, blobID); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("blob of an expired submission kept: %v", err)
+		}
+	})
+}
