@@ -241,6 +241,12 @@ func (db *DB) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	return db.sql.PrepareContext(ctx, db.bind(query))
 }
 
+// Prepare prepares a statement with `?` placeholders inside the
+// transaction; it is closed when the transaction ends.
+func (tx *Tx) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	return tx.tx.PrepareContext(ctx, tx.db.bind(query))
+}
+
 // Stmt returns the transaction's version of a statement from Prepare;
 // database/sql reuses the statement already prepared on the connection.
 func (tx *Tx) Stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
