@@ -351,7 +351,11 @@ func (s *Service) openWriter() (*store.DB, *os.File) {
 	}
 	var wal *os.File
 	if err == nil && mode == 1 {
-		wal, err = os.OpenFile(path+"-wal", os.O_RDWR, 0)
+		// A read makes sure the WAL file exists before it is opened.
+		var n int
+		if err = wdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM fc_signing_keys`).Scan(&n); err == nil {
+			wal, err = os.OpenFile(path+"-wal", os.O_RDWR, 0)
+		}
 	}
 	if err != nil || wal == nil {
 		s.log.Warn("fitconnect: no dedicated writer connection; commits sync one by one", "err", err)

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -604,6 +605,11 @@ func (c *CallbackClient) PostCallback(ctx context.Context, url string, header ma
 	req.Header.Set("User-Agent", "ozgo-fitconnect")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
+		// The URL may carry a token of the receiver; logs get only the cause.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("callback to %s failed: %w", req.URL.Host, ue.Err)
+		}
 		return err
 	}
 	defer resp.Body.Close()
