@@ -459,3 +459,27 @@ func TestLargePayloadsInBlobStore(t *testing.T) {
 		}
 	})
 }
+
+// TestTenantIsolation: a client of one tenant cannot administer or
+// receive for another tenant's destination, even with the scope; platform
+// clients can.
+func TestTenantIsolation(t *testing.T) {
+	id := newUUID()
+	d := &Destination{ID: id, TenantID: "tuebingen", OwnerClient: "c1"}
+	other := Principal{ClientID: "c2", TenantID: "reutlingen", Scopes: []string{ScopeManage + id, ScopeSubscribe + id}}
+	if other.canManage(d) || other.canSubscribe(d) {
+		t.Error("a client of another tenant manages or receives")
+	}
+	same := Principal{ClientID: "c3", TenantID: "tuebingen", Scopes: []string{ScopeSubscribe + id}}
+	if !same.canSubscribe(d) || same.canManage(d) {
+		t.Error("scopes within the tenant not honoured")
+	}
+	platform := Principal{ClientID: "op", Scopes: []string{ScopeManage + id}}
+	if !platform.canManage(d) {
+		t.Error("platform client with the scope cannot manage")
+	}
+	owner := Principal{ClientID: "c1", TenantID: "tuebingen"}
+	if !owner.canManage(d) || !owner.canSubscribe(d) {
+		t.Error("the creating client cannot manage its destination")
+	}
+}
