@@ -294,9 +294,9 @@ const maxGroup = 128
 
 func (s *Service) committer() {
 	wdb, wal := s.openWriter()
-	var syncs chan []txOp
+	var syncs chan []answer
 	if wal != nil {
-		syncs = make(chan []txOp, 64)
+		syncs = make(chan []answer, 64)
 		go s.syncer(wal, syncs)
 	}
 	for op := range s.commits {
@@ -310,14 +310,26 @@ func (s *Service) committer() {
 				break drain
 			}
 		}
-		committed, err := s.commitGroup(wdb, group)
-		if err != nil || syncs == nil {
-			for _, op := range committed {
-				op.done <- err // nil: committed with fsync (synchronous=FULL)
-			}
+		answers := s.commitGroup(wdb, group)
+		if syncs == nil {
+			deliver(answers) // COMMIT synced (synchronous=FULL)
 			continue
 		}
-		syncs <- committed
+		// Failures wait for the sync too: one may follow from work of an
+		// earlier group that is not yet durable ("already submitted").
+		syncs <- answers
+	}
+}
+
+// answer is the outcome of one queued transaction.
+type answer struct {
+	op  txOp
+	err error
+}
+
+func deliver(as []answer) {
+	for _, a := range as {
+		a.op.done <- a.err
 	}
 }
 
@@ -368,9 +380,9 @@ func (s *Service) openWriter() (*store.DB, *os.File) {
 
 // syncer fsyncs the WAL for committed groups, several at once when they
 // queue up, and only then answers their requests.
-func (s *Service) syncer(wal *os.File, syncs chan []txOp) {
+func (s *Service) syncer(wal *os.File, syncs chan []answer) {
 	for g := range syncs {
-		groups := [][]txOp{g}
+		groups := [][]answer{g}
 	drain:
 		for {
 			select {
@@ -386,9 +398,12 @@ func (s *Service) syncer(wal *os.File, syncs chan []txOp) {
 			s.log.Error("fitconnect: WAL fsync failed; committed submissions are answered with an error", "err", err)
 		}
 		for _, g := range groups {
-			for _, op := range g {
-				op.done <- err
+			for i := range g {
+				if g[i].err == nil {
+					g[i].err = err
+				}
 			}
+			deliver(g)
 		}
 	}
 }
@@ -410,11 +425,12 @@ func (s *Service) syncWAL(wal *os.File) (*os.File, error) {
 // errOpFailed aborts a group transaction after one of its fns failed.
 var errOpFailed = errors.New("fitconnect: grouped transaction failed")
 
-// commitGroup runs a group in one transaction on db. A failing member is
-// answered at once and the rest runs again; it returns the members whose
-// work was committed (or, with an error, could not be).
-func (s *Service) commitGroup(db *store.DB, pending []txOp) ([]txOp, error) {
+// commitGroup runs a group in one transaction on db. A failing member
+// gets its error and the rest runs again. It returns every member's
+// answer.
+func (s *Service) commitGroup(db *store.DB, pending []txOp) []answer {
 	ctx := context.Background()
+	answers := make([]answer, 0, len(pending))
 	for len(pending) > 0 {
 		failed, opErr := -1, error(nil)
 		err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -430,13 +446,16 @@ func (s *Service) commitGroup(db *store.DB, pending []txOp) ([]txOp, error) {
 			return nil
 		})
 		if failed >= 0 {
-			pending[failed].done <- opErr
+			answers = append(answers, answer{pending[failed], opErr})
 			pending = append(pending[:failed:failed], pending[failed+1:]...)
 			continue
 		}
-		return pending, err
+		for _, op := range pending {
+			answers = append(answers, answer{op, err})
+		}
+		return answers
 	}
-	return nil, nil
+	return answers
 }
 
 // runOp runs one fn, turning a panic into an error so the group goes on.
