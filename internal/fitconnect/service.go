@@ -51,6 +51,11 @@ type Options struct {
 	// AllowHTTPCallbacks accepts http:// callback URLs (tests, local
 	// development); the API demands https:// otherwise.
 	AllowHTTPCallbacks bool
+	// PlainCommits makes the SQLite committer commit on the shared pool
+	// with synchronous=FULL, without the pipelined WAL sync (see
+	// openWriter): for filesystems where an fsync of the WAL through a
+	// second file handle is not trusted, and for comparison.
+	PlainCommits bool
 	// SigningKeyBits is the size of ozgo's SET signing key.
 	SigningKeyBits int
 	// Issuer is the iss claim of ozgo's SETs (the public base URL of the API).
@@ -226,7 +231,8 @@ func ValidUUID(s string) bool {
 // OptionsFromEnv reads the operator's settings from the environment:
 // OZGO_FITCONNECT_MAX_PAYLOAD and OZGO_FITCONNECT_MAX_SUBMISSION (bytes),
 // OZGO_FITCONNECT_CALLBACK_GIVE_UP (a duration such as 24h) and, for
-// development, OZGO_FITCONNECT_INSECURE_CALLBACKS=1. Unset values
+// development, OZGO_FITCONNECT_INSECURE_CALLBACKS=1, and
+// OZGO_FITCONNECT_PLAIN_COMMITS=1 (see Options.PlainCommits). Unset values
 // keep the defaults.
 func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	var o Options
@@ -242,6 +248,7 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 			*v.dst = n
 		}
 	}
+	o.PlainCommits = getenv("OZGO_FITCONNECT_PLAIN_COMMITS") == "1"
 	// For development and tests only: callbacks to plain-HTTP receivers.
 	o.AllowHTTPCallbacks = getenv("OZGO_FITCONNECT_INSECURE_CALLBACKS") == "1"
 	if s := getenv("OZGO_FITCONNECT_CALLBACK_GIVE_UP"); s != "" {
@@ -345,7 +352,7 @@ func deliver(as []answer) {
 // synchronous=FULL.
 func (s *Service) openWriter() (*store.DB, *os.File) {
 	path, ok := strings.CutPrefix(s.db.String(), "sqlite:")
-	if !ok {
+	if !ok || s.opt.PlainCommits {
 		return s.db, nil
 	}
 	ctx := context.Background()
