@@ -133,7 +133,7 @@ func exec1(t *testing.T, env []string, combined bool, args []string) (string, in
 
 func get(t *testing.T, url string) (int, string, http.Header) {
 	t.Helper()
-	c := &http.Client{Timeout: 10 * time.Second}
+	c := &http.Client{Timeout: 60 * time.Second}
 	resp, err := c.Get(url)
 	if err != nil {
 		t.Fatal(err)

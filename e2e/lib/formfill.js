@@ -162,3 +162,15 @@ export async function fillAllPages(v, service, answers = {}) {
     }
   }
 }
+
+/** Answers by label for the demo service "Mutterschutz" (S00000094) where the type alone gives no valid one. */
+export const MUTTERSCHUTZ_ANSWERS = Object.freeze({
+  'E-Mail-Adresse': 'personal@muster-software.example',
+  Postleitzahl: '72070',
+  Ort: 'Tübingen',
+  Straße: 'Hauptstraße',
+  Hausnummer: '1',
+  Telefonnummer: '+49 7071 123456',
+  Jahr: '2024',
+  Monat: '5',
+});

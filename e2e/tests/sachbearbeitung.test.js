@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import { launchBrowser } from '../lib/browser.js';
-import { chooseOrt, fillAllPages, PDF } from '../lib/formfill.js';
+import { chooseOrt, fillAllPages, MUTTERSCHUTZ_ANSWERS, PDF } from '../lib/formfill.js';
 import { printOutputOnFailure, startServer } from '../lib/server.js';
 import { startSMTP } from '../lib/smtp.js';
 import { visitor as newVisitor } from '../lib/visitor.js';
@@ -27,16 +27,7 @@ import { visitor as newVisitor } from '../lib/visitor.js';
 const SERVICE = '/onlinedienste/mutterschutz-benachrichtigung';
 const SERVICE_TITLE = 'Beschäftigung einer schwangeren oder stillenden Frau mitteilen';
 const CHECK_TITLE = 'Angaben prüfen und absenden';
-const ANSWERS = {
-  'E-Mail-Adresse': 'personal@muster-software.example',
-  Postleitzahl: '72070',
-  Ort: 'Tübingen',
-  Straße: 'Hauptstraße',
-  Hausnummer: '1',
-  Telefonnummer: '+49 7071 123456',
-  Jahr: '2024',
-  Monat: '5',
-};
+const ANSWERS = MUTTERSCHUTZ_ANSWERS;
 
 let server;
 let browser;

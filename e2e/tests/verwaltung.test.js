@@ -92,7 +92,13 @@ describe('Verwaltung', { timeout: 180_000 }, () => {
     await page.getByRole('heading', { level: 2, name: 'Reifegrad 3' }).waitFor();
     assert.deepEqual(await missing(page), ['Nachweise werden direkt aus Registern abgerufen (Once-Only)']);
     // The embed snippet names the stable URL of the Gemeinde.
-    assert.match(await page.locator('.ozgo-snippet').first().innerText(), /\/onlinedienste\/blaue-karte-eu\?ars=084160041041/);
+    assert.match(await page.locator('.ozgo-snippet').first().innerText(), /\/onlinedienste\/blaue-karte-eu\/gemeinden\/084160041041/);
+
+    // The stable page of the service in the Gemeinde and its embeddable twin.
+    await v.goto('/onlinedienste/blaue-karte-eu/gemeinden/084160041041', { title: `${SERVICE} in Tübingen – ozgo` });
+    await page.getByText('Ausländerbehörde Tübingen (Demo)').waitFor();
+    await v.goto('/einbetten/blaue-karte-eu/084160041041', { title: `${SERVICE} – ozgo` });
+    await v.goto('/verwaltung/onlinedienste/blaue-karte-eu/gemeinden/084160041041', { title: `Reifegrad: ${SERVICE} in Tübingen, Universitätsstadt – ozgo` });
 
     // The overview lists it at Reifegrad 3; the API agrees.
     await v.click(page.getByRole('link', { name: 'Zurück zur Verwaltung' }), { title: 'Verwaltung – ozgo' });
@@ -174,6 +180,24 @@ describe('Verwaltung', { timeout: 180_000 }, () => {
     await v.click(page.getByRole('button', { name: 'Ankündigen' }), { title: 'Verwaltung – ozgo' });
     await v.goto('/status', { title: 'Status der Plattform – ozgo' });
     await page.getByText('Wartung der Plattform (Demo)').waitFor();
+  });
+
+  it('lets the Land publish a new version of a service', async (t) => {
+    const v = await newVisitor(t, browser, server.url, {}, { waitUntil: 'load' });
+    const { page } = v;
+    await staffLogin(v, 'dienste@bw.example', 'demo-dienste-2026');
+    await v.click(page.getByRole('link', { name: 'Onlinedienste veröffentlichen (Autorin oder Autor)' }), { title: 'Onlinedienste veröffentlichen – ozgo' });
+    await v.click(page.getByRole('link', { name: 'Neue Version von Beschäftigung einer schwangeren oder stillenden Frau mitteilen vorbereiten' }), {
+      title: 'Version eines Onlinedienstes vorbereiten – ozgo',
+    });
+    await page.getByLabel('Standardgebühr in Euro').fill('zehn');
+    await v.click(page.getByRole('button', { name: 'Als Entwurf speichern' }), { title: 'Fehler: Version eines Onlinedienstes vorbereiten – ozgo', status: 422 });
+    await page.getByLabel('Standardgebühr in Euro').fill('10,00');
+    await v.click(page.getByRole('button', { name: 'Als Entwurf speichern' }), { title: 'Onlinedienste veröffentlichen – ozgo', url: /hinweis=vorbereitet/ });
+    await v.click(page.getByRole('button', { name: 'Version 2 veröffentlichen' }), { title: 'Onlinedienste veröffentlichen – ozgo', url: /hinweis=veroeffentlicht/ });
+    const rows = await page.getByRole('table', { name: 'Versionen von Beschäftigung einer schwangeren oder stillenden Frau mitteilen' }).locator('tbody tr').allInnerTexts();
+    assert.match(rows[0], /^2\s.*Veröffentlicht/);
+    assert.match(rows[1], /^1\s.*Abgelöst/);
   });
 
   it('takes a rating without login', async (t) => {

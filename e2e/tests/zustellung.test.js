@@ -31,7 +31,7 @@ import { promisify } from 'node:util';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import { launchBrowser } from '../lib/browser.js';
-import { chooseOrt, fillAllPages } from '../lib/formfill.js';
+import { chooseOrt, fillAllPages, MUTTERSCHUTZ_ANSWERS } from '../lib/formfill.js';
 import { ozgoBinary, printOutputOnFailure, startServer } from '../lib/server.js';
 import { visitor as newVisitor } from '../lib/visitor.js';
 
@@ -48,17 +48,7 @@ const CHECK_TITLE = 'Angaben prüfen und absenden';
 const RECEIPT_TITLE = 'Ihr Antrag ist eingegangen';
 const AUTHORITY = 'Bürgerbüro Tübingen (Demo)';
 
-/** Answers by label where the type alone gives no valid one. */
-const ANSWERS = {
-  'E-Mail-Adresse': 'personal@muster-software.example',
-  Postleitzahl: '72070',
-  Ort: 'Tübingen',
-  Straße: 'Hauptstraße',
-  Hausnummer: '1',
-  Telefonnummer: '+49 7071 123456',
-  Jahr: '2024',
-  Monat: '5',
-};
+const ANSWERS = MUTTERSCHUTZ_ANSWERS;
 
 let server;
 let browser;

@@ -9,16 +9,12 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/ozgo/ozgo/internal/audit"
-	"github.com/ozgo/ozgo/internal/catalog"
-	"github.com/ozgo/ozgo/internal/crypt"
-	"github.com/ozgo/ozgo/internal/demo"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
-	"github.com/ozgo/ozgo/internal/tenant"
+	"github.com/ozgo/ozgo/internal/tenant/tenanttest"
 )
 
 // A hand-made Land: a Kreis of three Gemeinden, two of them activated.
@@ -34,45 +30,18 @@ gemeinde,990010000003,99001003,Cedorf,Gemeinde,990010000,10.0,20000,11113,9.2,48
 func reifegradAPI(t *testing.T, db *store.DB) http.Handler {
 	t.Helper()
 	ctx := context.Background()
-	st := catalog.NewStore(db)
-	rs, err := catalog.ParseRegions(strings.NewReader(reifegradRegions))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ImportRegions(ctx, rs, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.InTx(ctx, func(tx *store.Tx) error { return demo.LoadOnlineServices(ctx, tx) }); err != nil {
-		t.Fatal(err)
-	}
-	key, _ := crypt.GenerateKey()
-	keys, err := crypt.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := audit.New(db, keys)
-	ids := identity.NewService(db, keys, log)
-	cs := catalog.NewService(st)
-	ts := tenant.New(db, log, cs, ids)
-	author := &identity.Actor{Kind: identity.KindStaff, Principal: "a", TenantID: "land", Roles: []identity.Role{identity.RoleServiceAuthor}}
-	v, err := ts.PrepareVersion(ctx, author, tenant.Version{Slug: "blaue-karte-eu", Title: "Blaue Karte EU", Summary: "Antrag",
-		LeiKa: []string{"99010014001001"}, FormID: "S00000121", FormVersion: "1.0", EvidenceUpload: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ts.Publish(ctx, author, v.Slug, v.Version); err != nil {
-		t.Fatal(err)
-	}
-	if err := ids.CreateTenant(ctx, "system", "nordkreis", "Nordkreis", "99001"); err != nil {
+	env := tenanttest.New(t, db, reifegradRegions)
+	env.Publish(t, tenanttest.BlaueKarte())
+	if err := env.Identity.CreateTenant(ctx, "system", "nordkreis", "Nordkreis", "99001"); err != nil {
 		t.Fatal(err)
 	}
 	admin := &identity.Actor{Kind: identity.KindStaff, Principal: "k", TenantID: "nordkreis", Roles: []identity.Role{identity.RoleTenantAdmin}}
 	csv := "ars;behoerde;zustellung;postfach;vertrauensniveau\n990010000001;Amt;eingang;ja;hoch\n990010000002;Amt;pdf;nein;keine\n"
-	if _, lerrs, err := ts.BulkActivate(ctx, admin, "nordkreis", "blaue-karte-eu", strings.NewReader(csv)); err != nil || len(lerrs) > 0 {
+	if _, lerrs, err := env.Tenants.BulkActivate(ctx, admin, "nordkreis", "blaue-karte-eu", strings.NewReader(csv)); err != nil || len(lerrs) > 0 {
 		t.Fatal(err, lerrs)
 	}
 	rt := httpx.NewRouter(nil, nil)
-	(&API{Catalog: cs, Log: slog.New(slog.DiscardHandler), I18n: i18n.MustLoad(), Tenants: ts}).Register(rt)
+	(&API{Catalog: env.Catalog, Log: slog.New(slog.DiscardHandler), I18n: i18n.MustLoad(), Tenants: env.Tenants}).Register(rt)
 	return rt
 }
 

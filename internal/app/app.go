@@ -19,6 +19,7 @@ import (
 
 	"github.com/ozgo/ozgo/internal/api"
 	"github.com/ozgo/ozgo/internal/audit"
+	"github.com/ozgo/ozgo/internal/backchannel"
 	"github.com/ozgo/ozgo/internal/blob"
 	"github.com/ozgo/ozgo/internal/buildinfo"
 	"github.com/ozgo/ozgo/internal/catalog"
@@ -164,6 +165,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Registry.MustRegister(a.Antraege.Delivery.Collectors()...)
 	a.Tenants = tenant.New(db, a.Audit, a.Catalog, a.Identity)
 	a.Tenants.FeedbackKey = keys.DeriveKey("feedback-form")
+	a.Tenants.PublicURL = cfg.PublicURL
+	a.Tenants.DestinationExists = a.destinationOf
 	if err := a.openPayment(); err != nil { // payment (issue 8)
 		return nil, err
 	}
@@ -241,6 +244,7 @@ func (a *App) Handler() (http.Handler, error) {
 	ui.Register(rt)
 	(&api.API{Catalog: a.Catalog, Log: a.Log, I18n: a.I18n, Tenants: a.Tenants}).Register(rt)
 	(&httpapi.API{Svc: a.FitConnect, Log: a.Log, I18n: a.I18n}).Register(rt)
+	(&backchannel.API{DB: a.DB, FC: a.FitConnect, Postfach: a.Postfach, Blobs: a.Blobs, Log: a.Log, I18n: a.I18n, MaxFile: a.Cfg.MaxUpload}).Register(rt)
 
 	metrics := httpx.NewMetrics(a.Registry)
 	limits := a.Limits
@@ -343,4 +347,22 @@ func (a *App) expireDrafts(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// destinationOf reports whether the FIT-Connect destination id exists and
+// belongs to the tenant, for the activation form. It asks as a principal
+// of that tenant allowed to manage exactly this destination, so the
+// Zustelldienst's own rules decide.
+func (a *App) destinationOf(ctx context.Context, tenantID, id string) (bool, error) {
+	if tenantID == "" {
+		return false, nil
+	}
+	d, err := a.FitConnect.GetDestination(ctx, fitconnect.Principal{TenantID: tenantID, Scopes: []string{fitconnect.ScopeManage + id}}, id)
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return d.TenantID == tenantID, nil
 }

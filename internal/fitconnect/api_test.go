@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ozgo/ozgo/internal/store/dbtest"
 )
 
 // problem reads an application/problem+json answer.
@@ -27,7 +29,12 @@ func problemType(t *testing.T, b []byte) string {
 func TestAPIErrors(t *testing.T) {
 	t.Setenv("OZGO_FITCONNECT_MAX_PAYLOAD", "6000")
 	t.Setenv("OZGO_FITCONNECT_MAX_SUBMISSION", "20000")
-	srv := startServer(t, "")
+	t.Run("sqlite", func(t *testing.T) { apiErrors(t, "") })
+	t.Run("postgres", func(t *testing.T) { apiErrors(t, dbtest.PostgresSchemaURL(t)) })
+}
+
+func apiErrors(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
 	su := newSetup(t, srv)
 	s := srv
 	sub := func() (string, string, []string) {

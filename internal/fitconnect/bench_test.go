@@ -26,6 +26,11 @@ func BenchmarkSendPath(b *testing.B) {
 		su := newSetup(b, startServer(b, ""))
 		runSends(b, func() bool { err, _, _, _ := su.trySend(2); return err == nil })
 	})
+	b.Run("sqlite-plain-commits", func(b *testing.B) {
+		b.Setenv("OZGO_FITCONNECT_PLAIN_COMMITS", "1")
+		su := newSetup(b, startServer(b, ""))
+		runSends(b, func() bool { err, _, _, _ := su.trySend(2); return err == nil })
+	})
 	b.Run("postgres", func(b *testing.B) {
 		su := newSetup(b, startServer(b, dbtest.PostgresSchemaURL(b)))
 		runSends(b, func() bool { err, _, _, _ := su.trySend(2); return err == nil })

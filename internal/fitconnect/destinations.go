@@ -275,11 +275,7 @@ func (s *Service) scanDestination(row interface{ Scan(...any) error }) (*Destina
 		d.ReplyChannels = json.RawMessage(reply)
 	}
 	d.Created, d.Updated = parseTime(created), parseTime(updated)
-	secret, err := s.openCallbackSecret(d.ID, sealed)
-	if err != nil {
-		return nil, err
-	}
-	d.callbackSecret = secret
+	d.sealedCallback = sealed
 	return &d, nil
 }
 
@@ -458,13 +454,16 @@ func (s *Service) changeDestination(ctx context.Context, p Principal, id string,
 				return err
 			}
 			d.CallbackURL, d.callbackSecret = in.Callback.URL, in.Callback.Secret
+			if d.sealedCallback, err = s.sealCallbackSecret(d.ID, d.callbackSecret); err != nil {
+				return err
+			}
 		} else if full {
-			d.CallbackURL, d.callbackSecret = "", ""
+			d.CallbackURL, d.sealedCallback = "", []byte{}
 		}
 		d.Updated = s.now()
-		sealed, err := s.sealCallbackSecret(d.ID, d.callbackSecret)
-		if err != nil {
-			return err
+		sealed := d.sealedCallback
+		if sealed == nil {
+			sealed = []byte{} // NOT NULL; an empty BLOB may scan as nil
 		}
 		svcs, _ := json.Marshal(d.Services)
 		vers, _ := json.Marshal(d.MetadataVersions)
@@ -486,6 +485,7 @@ func (s *Service) changeDestination(ctx context.Context, p Principal, id string,
 		out = d
 		return s.auditDest(ctx, tx, p, "fitconnect.destination.updated", d)
 	})
+	s.targets.clear() // a new encryption kid applies at once
 	return out, err
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/ozgo/ozgo/internal/store/dbtest"
 )
 
 // callbackSink records the callbacks it receives and checks their HMAC.
@@ -77,9 +79,14 @@ func sha512hex(b []byte) string {
 }
 
 // TestEndToEnd plays an independent FIT-Connect sender and receiver
-// against the complete ozgo HTTP handler.
+// against the complete ozgo HTTP handler, on both engines.
 func TestEndToEnd(t *testing.T) {
-	srv := startServer(t, "")
+	t.Run("sqlite", func(t *testing.T) { endToEnd(t, "") })
+	t.Run("postgres", func(t *testing.T) { endToEnd(t, dbtest.PostgresSchemaURL(t)) })
+}
+
+func endToEnd(t *testing.T, dbURL string) {
+	srv := startServer(t, dbURL)
 	const secret = "test-callback-secret-0123456789abcdef"
 	destSink := newSink(t, secret)
 	sendSink := newSink(t, secret)

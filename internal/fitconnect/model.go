@@ -130,7 +130,8 @@ type Destination struct {
 	Contact          ContactInformation
 	ReplyChannels    json.RawMessage // kept as given (deprecated in the API)
 	CallbackURL      string
-	callbackSecret   string
+	callbackSecret   string // set when given in this request
+	sealedCallback   []byte // as stored; opened only to send a callback
 	Created          time.Time
 	Updated          time.Time
 }

@@ -406,3 +406,80 @@ func TestCanSendTo(t *testing.T) {
 		}
 	}
 }
+
+// TestLargePayloadsInBlobStore: payloads over InlineMax go to the blob
+// store, come back byte for byte, and are deleted with an expired
+// submission.
+func TestLargePayloadsInBlobStore(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{InlineMax: 1024})
+		ctx := context.Background()
+		d := f.destination(t, "DE08")
+		big := f.encrypt(t, d, "application/pdf", string(make([]byte, 5000)))
+		data := f.encrypt(t, d, "application/json", `{"x":"`+string(make([]byte, 3000))+`"}`)
+		att := newUUID()
+		subID, _, err := f.svc.SendInternal(ctx, SendRequest{Destination: d.ID, ServiceURN: LeikaPrefix + "99108008006000",
+			EncryptedMetadata: f.encrypt(t, d, "application/json", `{}`), EncryptedData: data,
+			Attachments: []SendAttachment{{ID: att, JWE: big}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM fc_attachments WHERE submission_id = ? AND blob_id <> '' AND jwe = ''`, subID); n != 1 {
+			t.Fatal("large attachment not in the blob store")
+		}
+		got, err := f.svc.GetAttachment(ctx, f.owner, subID, att)
+		if err != nil || string(got) != big {
+			t.Fatalf("attachment from the blob store differs: %v", err)
+		}
+		sub, err := f.svc.GetSubmission(ctx, f.owner, subID)
+		if err != nil || sub.EncryptedData != data {
+			t.Fatalf("data from the blob store differs: %v", err)
+		}
+
+		// An incomplete submission's blobs go when it expires.
+		p := Principal{ClientID: "x", internal: true}
+		c, err := f.svc.CreateSubmission(ctx, p, CreateSubmission{DestinationID: d.ID,
+			ServiceType: ServiceType{Identifier: LeikaPrefix + "99108008006000"}, AnnouncedAttachments: []string{att}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.PutAttachment(ctx, p, c.SubmissionID, att, big); err != nil {
+			t.Fatal(err)
+		}
+		var blobID string
+		if err := db.QueryRowContext(ctx, `SELECT blob_id FROM fc_attachments WHERE submission_id = ?`, c.SubmissionID).Scan(&blobID); err != nil || blobID == "" {
+			t.Fatalf("blob id: %q %v", blobID, err)
+		}
+		f.clk.add(25 * time.Hour)
+		if _, err := f.svc.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.blobs.Stat(ctx, blobID); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("blob of an expired submission kept: %v", err)
+		}
+	})
+}
+
+// TestTenantIsolation: a client of one tenant cannot administer or
+// receive for another tenant's destination, even with the scope; platform
+// clients can.
+func TestTenantIsolation(t *testing.T) {
+	id := newUUID()
+	d := &Destination{ID: id, TenantID: "tuebingen", OwnerClient: "c1"}
+	other := Principal{ClientID: "c2", TenantID: "reutlingen", Scopes: []string{ScopeManage + id, ScopeSubscribe + id}}
+	if other.canManage(d) || other.canSubscribe(d) {
+		t.Error("a client of another tenant manages or receives")
+	}
+	same := Principal{ClientID: "c3", TenantID: "tuebingen", Scopes: []string{ScopeSubscribe + id}}
+	if !same.canSubscribe(d) || same.canManage(d) {
+		t.Error("scopes within the tenant not honoured")
+	}
+	platform := Principal{ClientID: "op", Scopes: []string{ScopeManage + id}}
+	if !platform.canManage(d) {
+		t.Error("platform client with the scope cannot manage")
+	}
+	owner := Principal{ClientID: "c1", TenantID: "tuebingen"}
+	if !owner.canManage(d) || !owner.canSubscribe(d) {
+		t.Error("the creating client cannot manage its destination")
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/errs"
@@ -81,6 +83,10 @@ func (s *Service) CreateSubmission(ctx context.Context, p Principal, req CreateS
 	if d.Status != DestinationActive {
 		return Created{}, errs.FieldError("destinationId", "Der Zustellpunkt nimmt derzeit keine Einreichungen an (Status "+string(d.Status)+").")
 	}
+	keyBytes, err := s.keySize(ctx, d.ID, d.EncryptionKid)
+	if err != nil {
+		return Created{}, err
+	}
 	subID := newUUID()
 	now := s.now()
 	sealed := []byte{}
@@ -141,6 +147,9 @@ func (s *Service) CreateSubmission(ctx context.Context, p Principal, req CreateS
 	if err != nil {
 		return Created{}, err
 	}
+	s.targets.put(subID, target{status: StatusIncomplete, sender: p.ClientID, destination: d.ID, caseID: caseID,
+		encKid: d.EncryptionKid, keyBytes: keyBytes, attachments: atts, service: req.ServiceType, callback: cbURL,
+		destCallback: d.CallbackURL}, now)
 	return Created{DestinationID: d.ID, SubmissionID: subID, CaseID: caseID}, nil
 }
 
@@ -166,6 +175,12 @@ func (s *Service) sendTarget(ctx context.Context, q store.Querier, p Principal, 
 	subID = strings.ToLower(subID)
 	if !ValidUUID(subID) {
 		return target{}, notFoundSubmission()
+	}
+	if t, ok := s.targets.get(subID, s.now()); ok {
+		if t.sender != p.ClientID {
+			return target{}, notFoundSubmission()
+		}
+		return t, nil
 	}
 	var t target
 	var status, atts, jwk string
@@ -236,10 +251,18 @@ func (s *Service) PutAttachment(ctx context.Context, p Principal, subID, attID, 
 	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var status string
 		var total int64
-		if err := s.queryRow(ctx, tx, `SELECT s.status,
+		// On PostgreSQL the row lock orders this upload against a
+		// concurrent submit (which updates the row first): an upload
+		// either lands before the submit reads the attachments or sees
+		// the submission submitted.
+		q := `SELECT s.status,
 				(SELECT COALESCE(SUM(size), 0) FROM fc_attachments WHERE submission_id = s.id AND id <> ?),
 				(SELECT blob_id FROM fc_attachments WHERE submission_id = s.id AND id = ?)
-			FROM fc_submissions s WHERE s.id = ?`, attID, attID, subID).Scan(&status, &total, &oldBlob); err != nil {
+			FROM fc_submissions s WHERE s.id = ?`
+		if tx.Engine() == store.Postgres {
+			q += ` FOR UPDATE OF s`
+		}
+		if err := s.queryRow(ctx, tx, q, attID, attID, subID).Scan(&status, &total, &oldBlob); err != nil {
 			return err
 		}
 		if SubmissionStatus(status) != StatusIncomplete {
@@ -313,6 +336,17 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 	}
 	var out Submitted
 	err = s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		// The conditional update comes first: it takes the row lock that
+		// orders concurrent uploads and submits of this submission.
+		now := s.now()
+		res, err := s.exec(ctx, tx, `UPDATE fc_submissions SET status = ?, metadata = ?, data = ?, data_blob = ?, submitted_at = ?, updated_at = ?
+			WHERE id = ? AND status = ?`, string(StatusSubmitted), metadata, inlineData, dataBlob, formatTime(now), formatTime(now), subID, string(StatusIncomplete))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return conflictNotIncomplete(StatusSubmitted)
+		}
 		rows, err := s.query(ctx, tx, `SELECT id, auth_tag, size, uploaded_at FROM fc_attachments WHERE submission_id = ?`, subID)
 		if err != nil {
 			return err
@@ -346,15 +380,6 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 		if total > s.opt.MaxSubmission {
 			return tooLarge("Die Einreichung ist insgesamt größer als erlaubt.")
 		}
-		now := s.now()
-		res, err := s.exec(ctx, tx, `UPDATE fc_submissions SET status = ?, metadata = ?, data = ?, data_blob = ?, submitted_at = ?, updated_at = ?
-			WHERE id = ? AND status = ?`, string(StatusSubmitted), metadata, inlineData, dataBlob, formatTime(now), formatTime(now), subID, string(StatusIncomplete))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return conflictNotIncomplete(StatusSubmitted)
-		}
 		if err := s.addEvent(ctx, tx, t.caseID, subID, EventSubmitSubmission, map[string]any{"authenticationTags": tags}); err != nil {
 			return err
 		}
@@ -381,6 +406,7 @@ func (s *Service) Submit(ctx context.Context, p Principal, subID, metadata, data
 		}
 		return Submitted{}, err
 	}
+	s.targets.drop(subID)
 	return out, nil
 }
 
@@ -624,4 +650,73 @@ func (s *Service) SendInternal(ctx context.Context, r SendRequest) (submissionID
 		return "", "", err
 	}
 	return c.SubmissionID, c.CaseID, nil
+}
+
+// targetCache remembers, for submissions this process created, what the
+// send path needs to know (sender, destination key, announced
+// attachments), so uploads and submit need no extra query. Status is not
+// trusted from it: the transactions check it. Entries live a minute, and
+// all are dropped when a destination changes here; another process's key
+// rollover is seen after at most targetTTL.
+type targetCache struct {
+	mu sync.Mutex
+	m  map[string]cachedTarget
+}
+
+type cachedTarget struct {
+	t   target
+	exp time.Time
+}
+
+const (
+	targetTTL      = time.Minute
+	targetCacheMax = 20000
+)
+
+func (c *targetCache) get(id string, now time.Time) (target, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[id]
+	if !ok || now.After(e.exp) {
+		return target{}, false
+	}
+	return e.t, true
+}
+
+func (c *targetCache) put(id string, t target, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= targetCacheMax {
+		c.m = map[string]cachedTarget{}
+	}
+	c.m[id] = cachedTarget{t: t, exp: now.Add(targetTTL)}
+}
+
+func (c *targetCache) drop(id string) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
+}
+
+func (c *targetCache) clear() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
+}
+
+// keySize returns the modulus size in bytes of a destination's key. A
+// (destination, kid) pair never changes its key (AddKey refuses that), so
+// the answer is cached for good.
+func (s *Service) keySize(ctx context.Context, destID, kid string) (int, error) {
+	ck := destID + "\x00" + kid
+	if n, ok := s.keySizes.Load(ck); ok {
+		return n.(int), nil
+	}
+	k, err := s.destinationKey(ctx, s.db, destID, kid)
+	if err != nil {
+		return 0, err
+	}
+	n := base64.RawURLEncoding.DecodedLen(len(k.N))
+	s.keySizes.Store(ck, n)
+	return n, nil
 }

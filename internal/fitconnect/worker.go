@@ -199,7 +199,11 @@ func (s *Service) runCallback(ctx context.Context, j job) error {
 		if err != nil {
 			return s.finishJob(ctx, j.id)
 		}
-		url, secret, typ = d.CallbackURL, d.callbackSecret, CallbackNewSubmissions
+		sec, err := s.openCallbackSecret(d.ID, d.sealedCallback)
+		if err != nil {
+			return err
+		}
+		url, secret, typ = d.CallbackURL, sec, CallbackNewSubmissions
 	} else {
 		sec, err := s.keys.Open(sSecret, []byte("fitconnect-callback:"+subID))
 		if err != nil {

@@ -1,6 +1,7 @@
 package maturity
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -111,6 +112,26 @@ func TestPermilleRounding(t *testing.T) {
 	}{{40, 44, "90,9"}, {2, 3, "66,7"}, {1, 3, "33,3"}, {1, 8, "12,5"}, {1, 1101, "0,1"}, {0, 1101, "0,0"}} {
 		if got := FormatPermille(permille(tc.part, tc.total)); got != tc.want {
 			t.Errorf("%d/%d = %s, want %s", tc.part, tc.total, got, tc.want)
+		}
+	}
+}
+
+// BenchmarkCoverGermany covers as many Gemeinden as Germany has, half of
+// them at Reifegrad 3: the dashboard does this once per Leistung.
+func BenchmarkCoverGermany(b *testing.B) {
+	const n = 10796
+	gs := make([]Gemeinde, n)
+	levels := map[string]int{}
+	for i := range gs {
+		gs[i] = Gemeinde{ARS: fmt.Sprintf("%012d", i), Population: int64(1000 + i)}
+		if i%2 == 0 {
+			levels[gs[i].ARS] = 3
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if c := Cover(gs, levels); c.GemeindenAb3 != n/2 {
+			b.Fatal(c)
 		}
 	}
 }

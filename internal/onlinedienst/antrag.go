@@ -211,6 +211,11 @@ type SubmitOptions struct {
 	ReplyEmail string
 	// Actor is the audit actor ("person:<id>" or "anonymous").
 	Actor string
+	// OnBehalfOf and Mandate name the party the actor applied for and the
+	// mandate that allowed it; both go into the audit record, so what is
+	// done under a mandate carries both identities.
+	OnBehalfOf string
+	Mandate    string
 	// Sections turn the validated instance into the answers shown in the
 	// receipt PDF (the web layer formats them as on the pages).
 	Sections func(data map[string]any) []submission.Section
@@ -292,7 +297,8 @@ func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *
 		_, err = a.Audit.Append(ctx, tx, audit.Entry{
 			Actor: actor, Action: "submission.received", ObjectType: "submission", ObjectID: sub.ID,
 			Details: map[string]string{"service": svc.Slug, "form": m.ID + " " + m.Version, "reference": sub.Reference,
-				"attachments": strconv.Itoa(len(sub.Attachments)), "destination": dest.ID},
+				"attachments": strconv.Itoa(len(sub.Attachments)), "destination": dest.ID,
+				"on_behalf_of": opt.OnBehalfOf, "mandate": opt.Mandate},
 		})
 		return err
 	})

@@ -493,30 +493,16 @@ func (s *Service) List(ctx context.Context, a *identity.Actor, f Filter) ([]*Mes
 		args = append(args, f.CaseID)
 	}
 	q += ` ORDER BY sent_at DESC, id`
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	all, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Message
-	for rows.Next() {
-		m, err := s.scan(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
+	for _, m := range all {
 		if f.Unread && !(m.Unread() && (a.Kind == identity.KindCitizen) == m.Outgoing) {
 			continue
 		}
 		out = append(out, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, m := range out {
-		if m.Attachments, err = s.attachments(ctx, m.ID); err != nil {
-			return nil, err
-		}
 	}
 	if strings.TrimSpace(f.Query) != "" {
 		out = match(out, f.Query)
@@ -670,3 +656,54 @@ func (s *Service) history(ctx context.Context, caseID string) ([]State, error) {
 }
 
 func newID() string { return identity.NewToken()[:32] }
+
+// CaseMessages returns all messages of a case, newest first, for a caller
+// that authorized itself for the case (the back-channel API).
+func (s *Service) CaseMessages(ctx context.Context, caseID string) ([]*Message, error) {
+	return s.query(ctx, `SELECT `+msgCols+` FROM messages WHERE case_id = ? ORDER BY sent_at DESC, id`, caseID)
+}
+
+// query loads the messages a query selects, with their attachments.
+func (s *Service) query(ctx context.Context, q string, args ...any) ([]*Message, error) {
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Message
+	for rows.Next() {
+		m, err := s.scan(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, m := range out {
+		if m.Attachments, err = s.attachments(ctx, m.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CaseAttachment opens a file of a message of a case, for a caller that
+// authorized itself for the case.
+func (s *Service) CaseAttachment(ctx context.Context, caseID, msgID, attID string) (io.ReadCloser, *Attachment, error) {
+	var blobID string
+	at := &Attachment{ID: attID}
+	err := s.DB.QueryRowContext(ctx, `SELECT a.blob_id, a.name, a.media_type, a.size, a.sha256 FROM message_attachments a JOIN messages m ON m.id = a.message_id
+		WHERE a.id = ? AND m.id = ? AND m.case_id = ?`, attID, msgID, caseID).Scan(&blobID, &at.Name, &at.MediaType, &at.Size, &at.SHA256)
+	if err != nil {
+		return nil, nil, errs.E(errs.NotFound, "")
+	}
+	at.BlobID = blobID
+	rc, _, err := s.Blobs.Open(ctx, blobID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rc, at, nil
+}

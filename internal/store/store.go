@@ -235,16 +235,17 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 func (tx *Tx) Engine() Engine { return tx.db.engine }
 
 // Prepare prepares a statement with `?` placeholders once, for hot paths
-// that run it many times; use it inside transactions with Tx.Stmt. Parsing
-// SQL is a large part of a short statement's cost on SQLite.
+// that run it many times (Tx.Prepare for statements inside a
+// transaction). Parsing SQL is a large part of a short statement's cost on
+// SQLite.
 func (db *DB) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	return db.sql.PrepareContext(ctx, db.bind(query))
 }
 
-// Stmt returns the transaction's version of a statement from Prepare;
-// database/sql reuses the statement already prepared on the connection.
-func (tx *Tx) Stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
-	return tx.tx.StmtContext(ctx, s)
+// Prepare prepares a statement with `?` placeholders inside the
+// transaction; it is closed when the transaction ends.
+func (tx *Tx) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	return tx.tx.PrepareContext(ctx, tx.db.bind(query))
 }
 
 // InTx runs fn in a transaction: committed if fn returns nil, rolled back

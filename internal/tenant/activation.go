@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/mail"
 	"regexp"
 	"strconv"
 	"strings"
@@ -129,7 +130,7 @@ func ParseActivation(in ActivationInput, v *Version) (Activation, []*errs.Error)
 	if a.FeeCents > 0 && v.Requires(ParamPayment) && a.PaymentEndpoint == "" {
 		add("zahlung", "tenant.error.payment")
 	}
-	if a.ContactEmail != "" && (!strings.Contains(a.ContactEmail, "@") || strings.ContainsAny(a.ContactEmail, " ,;<>") || len(a.ContactEmail) > 200) {
+	if a.ContactEmail != "" && !bareAddress(a.ContactEmail) {
 		add("email", "tenant.error.email")
 	} else if v.Requires(ParamContact) && a.ContactEmail == "" && a.ContactPhone == "" {
 		add("email", "tenant.error.contact")
@@ -265,10 +266,27 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 	}
 	now := fmtTime(s.now())
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		for _, a := range acts {
+		var taken []LineError
+		for i, a := range acts {
 			created := now
-			var old string
-			err := tx.QueryRowContext(ctx, `SELECT created_at FROM activations WHERE slug = ? AND gemeinde_ars = ?`, a.Slug, a.GemeindeARS).Scan(&old)
+			var old, owner string
+			err := tx.QueryRowContext(ctx, `SELECT created_at, tenant_id FROM activations WHERE slug = ? AND gemeinde_ars = ?`, a.Slug, a.GemeindeARS).Scan(&old, &owner)
+			if err == nil && owner != tenantID {
+				// Areas nest: a Gemeinde may take over what its Kreis or
+				// Land switched on for it, but not the other way round.
+				var ownerARS string
+				if err := tx.QueryRowContext(ctx, `SELECT ars FROM tenants WHERE id = ?`, owner).Scan(&ownerARS); err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				if len(ownerARS) > len(t.ARS) {
+					line := 0
+					if lines != nil {
+						line = lines[i]
+					}
+					taken = append(taken, LineError{Line: line, Err: errs.FieldError("ars", "tenant.error.owned", a.GemeindeARS)})
+					continue
+				}
+			}
 			switch {
 			case err == nil:
 				created = old
@@ -284,6 +302,12 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 				return fmt.Errorf("tenant: activate: %w", err)
 			}
 			a.Created, a.Updated = parseTime(created), parseTime(now)
+			if err := s.syncZustaendigkeit(ctx, tx, sn, v, a); err != nil {
+				return err
+			}
+		}
+		if len(taken) > 0 {
+			return &takenError{taken}
 		}
 		details := map[string]string{"count": strconv.Itoa(len(acts))}
 		id := slug
@@ -293,11 +317,21 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: actor.ID(), Action: "activation.saved", ObjectType: "activation", ObjectID: id, Tenant: tenantID, Outcome: audit.Success, Details: details})
 		return err
 	})
+	var te *takenError
+	if errors.As(err, &te) {
+		return nil, te.lines, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	return acts, nil, nil
 }
+
+// takenError rolls the transaction back when Gemeinden belong to a
+// narrower tenant; activateAll turns it into line errors.
+type takenError struct{ lines []LineError }
+
+func (e *takenError) Error() string { return "tenant: activations owned by a narrower tenant" }
 
 // Deactivate switches an online service off for a Gemeinde; the
 // parameters stay for switching it on again.
@@ -313,6 +347,13 @@ func (s *Service) Deactivate(ctx context.Context, actor *identity.Actor, tenantI
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errs.K(errs.NotFound, "tenant.error.activation_not_found")
+		}
+		// Switched off: the authority stays responsible, but the catalog
+		// no longer links an online service.
+		if _, err := tx.ExecContext(ctx, `UPDATE zustaendigkeiten SET onlinedienst_url = '' WHERE region_ars = ?
+			AND behoerde_id IN (SELECT id FROM behoerden WHERE tenant = ? AND region_ars = ?)
+			AND onlinedienst_url LIKE ?`, ars, tenantID, ars, "%/onlinedienste/"+slug+"/gemeinden/"+ars); err != nil {
+			return err
 		}
 		_, err = s.Audit.Append(ctx, tx, audit.Entry{Actor: actor.ID(), Action: "activation.deactivated", ObjectType: "activation", ObjectID: slug + "/" + ars, Tenant: tenantID, Outcome: audit.Success})
 		return err
@@ -359,4 +400,11 @@ func (s *Service) activations(ctx context.Context, where string, args ...any) ([
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// bareAddress reports whether s is a plain e-mail address ("a@b.example",
+// no display name), as mailto links and the catalog need it.
+func bareAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && len(s) <= 200
 }

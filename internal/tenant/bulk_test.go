@@ -85,3 +85,17 @@ func FuzzParseCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestParseFokus(t *testing.T) {
+	fs, lerrs := ParseFokus("99023001000000;Führerschein\r\n\n99041006000000 ; Elterngeld\n123;Kurz\n99023001000000;Doppelt\n99107023000000;\n")
+	if len(fs) != 2 || fs[1].Name != "Elterngeld" {
+		t.Errorf("parsed %+v", fs)
+	}
+	var lines []int
+	for _, le := range lerrs {
+		lines = append(lines, le.Line)
+	}
+	if len(lines) != 3 || lines[0] != 4 || lines[1] != 5 || lines[2] != 6 {
+		t.Errorf("error lines %v", lines)
+	}
+}

@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/ozgo/ozgo/internal/audit"
+	"github.com/ozgo/ozgo/internal/store"
 
 	"github.com/ozgo/ozgo/internal/catalog"
 	"github.com/ozgo/ozgo/internal/errs"
@@ -258,4 +262,51 @@ func (s *Service) Coverage(ctx context.Context, ars, leika string) ([]LeistungCo
 		add(leika, "", false)
 	}
 	return out, nil
+}
+
+// ParseFokus reads the Fokusleistungen as an operator types them: one per
+// line, "LeiKa-Schlüssel;Name". Errors name the line.
+func ParseFokus(text string) ([]Fokus, []LineError) {
+	var out []Fokus
+	var lerrs []LineError
+	seen := map[string]bool{}
+	for i, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, name, _ := strings.Cut(line, ";")
+		k, name = strings.TrimSpace(k), strings.TrimSpace(name)
+		switch {
+		case len(k) != 14 || strings.Trim(k, "0123456789") != "":
+			lerrs = append(lerrs, LineError{Line: i + 1, Err: errs.FieldError("fokus", "tenant.error.fokus_key")})
+		case name == "" || len(name) > 200:
+			lerrs = append(lerrs, LineError{Line: i + 1, Err: errs.FieldError("fokus", "tenant.error.fokus_name")})
+		case seen[k]:
+			lerrs = append(lerrs, LineError{Line: i + 1, Err: errs.FieldError("fokus", "tenant.error.fokus_duplicate")})
+		default:
+			seen[k] = true
+			out = append(out, Fokus{LeiKa: k, Name: name})
+		}
+	}
+	return out, lerrs
+}
+
+// SetFokusleistungen replaces the Fokusleistungen (operators only).
+func (s *Service) SetFokusleistungen(ctx context.Context, actor *identity.Actor, fs []Fokus) error {
+	if err := identity.Authorize(actor, identity.ActionManage, identity.Object{Type: "tenant", Platform: true}); err != nil {
+		return err
+	}
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM fokusleistungen`); err != nil {
+			return err
+		}
+		for i, f := range fs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO fokusleistungen (leika, name, position) VALUES (?, ?, ?)`, f.LeiKa, f.Name, i+1); err != nil {
+				return err
+			}
+		}
+		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: actor.ID(), Action: "fokusleistungen.set", ObjectType: "fokusleistungen", ObjectID: strconv.Itoa(len(fs)), Outcome: audit.Success})
+		return err
+	})
 }

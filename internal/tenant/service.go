@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"slices"
@@ -41,6 +42,10 @@ type Service struct {
 	Now func() time.Time
 	// FeedbackKey signs the feedback form's token.
 	FeedbackKey []byte
+	// PublicURL is ozgo's public base URL ("https://service.example.de");
+	// with it, activations enter their Gemeinde page as the online service
+	// link of the catalog's Zuständigkeit.
+	PublicURL string
 }
 
 // New returns the service.
@@ -88,13 +93,13 @@ func (s *Service) CheckNewTenant(ctx context.Context, in NewTenant) []*errs.Erro
 	} else {
 		out = append(out, errs.FieldError("ars", "tenant.error.ars"))
 	}
-	if !strings.Contains(in.AdminEmail, "@") || strings.ContainsAny(in.AdminEmail, " \t\r\n") {
+	if a, err := mail.ParseAddress(strings.TrimSpace(in.AdminEmail)); err != nil || a.Address != strings.TrimSpace(in.AdminEmail) {
 		out = append(out, errs.FieldError("email", "tenant.error.email"))
 	}
 	if strings.TrimSpace(in.AdminName) == "" {
 		out = append(out, errs.FieldError("admin-name", "tenant.error.admin_name"))
 	}
-	if len(in.AdminPassw) < 12 {
+	if len([]rune(in.AdminPassw)) < identity.MinPasswordLength {
 		out = append(out, errs.FieldError("password", "tenant.error.password"))
 	}
 	return out
@@ -115,6 +120,21 @@ func (s *Service) CreateTenant(ctx context.Context, actor *identity.Actor, in Ne
 		Email: in.AdminEmail, Name: strings.TrimSpace(in.AdminName), TenantID: in.ID,
 		Roles: []identity.Role{identity.RoleTenantAdmin}, Password: in.AdminPassw,
 	})
+	if err == nil {
+		return nil
+	}
+	// identity creates tenant and staff in transactions of their own. A
+	// tenant without its first admin would only block its id: take the
+	// brand-new tenant back, so the operator can correct and send again.
+	if rerr := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, in.ID); err != nil {
+			return err
+		}
+		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: actor.ID(), Action: "tenant.create_undone", ObjectType: "tenant", ObjectID: in.ID, Tenant: in.ID, Outcome: audit.Failure})
+		return err
+	}); rerr != nil {
+		return errors.Join(err, rerr)
+	}
 	if errs.Is(err, errs.Conflict) {
 		return errs.FieldError("email", "tenant.error.email_taken")
 	}

@@ -51,8 +51,8 @@ type StatRow struct {
 	Counts      map[string]int64
 }
 
-// Statistics returns the monthly counters of the Gemeinden in the area
-// prefix ("" for all, operators only), newest month first.
+// Statistics returns the monthly counters of the Gemeinden in the
+// tenant's area, newest month first.
 func (s *Service) Statistics(ctx context.Context, actor *identity.Actor, tenantID string) ([]StatRow, error) {
 	if err := s.authorizeManage(actor, tenantID); err != nil {
 		return nil, err
@@ -65,6 +65,15 @@ func (s *Service) Statistics(ctx context.Context, actor *identity.Actor, tenantI
 		return nil, nil
 	}
 	return s.statistics(ctx, t.ARS)
+}
+
+// PlatformStatistics returns the monthly counters of every Gemeinde
+// (operators only).
+func (s *Service) PlatformStatistics(ctx context.Context, actor *identity.Actor) ([]StatRow, error) {
+	if err := identity.Authorize(actor, identity.ActionManage, identity.Object{Type: "tenant", Platform: true}); err != nil {
+		return nil, err
+	}
+	return s.statistics(ctx, "")
 }
 
 func (s *Service) statistics(ctx context.Context, prefix string) ([]StatRow, error) {

@@ -2,19 +2,18 @@ package tenant_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/catalog"
-	"github.com/ozgo/ozgo/internal/crypt"
-	"github.com/ozgo/ozgo/internal/demo"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
 	"github.com/ozgo/ozgo/internal/tenant"
+	"github.com/ozgo/ozgo/internal/tenant/tenanttest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -43,31 +42,12 @@ type fixture struct {
 func setup(t *testing.T, db *store.DB) fixture {
 	t.Helper()
 	ctx := context.Background()
-	key, _ := crypt.GenerateKey()
-	keys, err := crypt.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := audit.New(db, keys)
-	st := catalog.NewStore(db)
-	rs, err := catalog.ParseRegions(strings.NewReader(regions))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ImportRegions(ctx, rs, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.InTx(ctx, func(tx *store.Tx) error { return demo.LoadOnlineServices(ctx, tx) }); err != nil {
-		t.Fatal(err)
-	}
-	ids := identity.NewService(db, keys, log)
-	svc := tenant.New(db, log, catalog.NewService(st), ids)
+	env := tenanttest.New(t, db, regions)
+	svc := env.Tenants
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	svc.Now = func() time.Time { return now }
-	svc.FeedbackKey = []byte("test key")
-	f := fixture{svc: svc, clock: &now,
+	f := fixture{svc: svc, clock: &now, author: env.Author,
 		operator: &identity.Actor{Kind: identity.KindStaff, Principal: "op", Roles: []identity.Role{identity.RoleOperator}},
-		author:   &identity.Actor{Kind: identity.KindStaff, Principal: "au", TenantID: "land", Roles: []identity.Role{identity.RoleServiceAuthor}},
 		kreis:    &identity.Actor{Kind: identity.KindStaff, Principal: "kr", TenantID: "nordkreis", Roles: []identity.Role{identity.RoleTenantAdmin}},
 		a:        &identity.Actor{Kind: identity.KindStaff, Principal: "ah", TenantID: "aheim", Roles: []identity.Role{identity.RoleTenantAdmin}},
 	}
@@ -79,17 +59,9 @@ func setup(t *testing.T, db *store.DB) fixture {
 			t.Fatal(err)
 		}
 	}
-	v, err := svc.PrepareVersion(ctx, f.author, tenant.Version{
-		Slug: "blaue-karte-eu", Title: "Blaue Karte EU", Summary: "Antrag", LeiKa: []string{"99010014001001"},
-		FormID: "S00000121", FormVersion: "1.0", FeeCents: 10000, EvidenceUpload: true,
-		RequiredParams: []string{tenant.ParamAuthority, tenant.ParamContact},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Publish(ctx, f.author, v.Slug, v.Version); err != nil {
-		t.Fatal(err)
-	}
+	v := tenanttest.BlaueKarte(tenant.ParamAuthority, tenant.ParamContact)
+	v.FeeCents = 10000
+	env.Publish(t, v)
 	return f
 }
 
@@ -236,8 +208,23 @@ func TestBulkActivationAndCoverage(t *testing.T) {
 		if !found || !cov[0].Fokus {
 			t.Errorf("coverage list: %+v", cov)
 		}
+		// Aheim activated it itself: the Kreis cannot overwrite that, but
+		// Aheim may take over what the Kreis set up.
+		if _, es, err := f.svc.Activate(ctx, f.a, "aheim", tenant.ActivationInput{ARS: "990010000001", Authority: "Bürgeramt Aheim", ContactEmail: "a@x.example", Delivery: "eingang", Postfach: "ja", TrustLevel: "niedrig"}, "blaue-karte-eu"); err != nil || len(es) > 0 {
+			t.Fatal(err, es)
+		}
+		_, es, err := f.svc.Activate(ctx, f.kreis, "nordkreis", tenant.ActivationInput{ARS: "990010000001", Authority: "Landratsamt", ContactEmail: "l@x.example"}, "blaue-karte-eu")
+		if err != nil || len(es) != 1 || es[0].Message != "tenant.error.owned" {
+			t.Fatalf("Kreis overwrote the Gemeinde's own activation: %v %v", err, es)
+		}
+		if a, _ := f.svc.Activation(ctx, "blaue-karte-eu", "990010000001"); a.TenantID != "aheim" || a.Authority != "Bürgeramt Aheim" {
+			t.Errorf("activation now %+v", a)
+		}
+		if err := f.svc.Deactivate(ctx, f.kreis, "nordkreis", "blaue-karte-eu", "990010000001"); !errs.Is(err, errs.NotFound) {
+			t.Errorf("Kreis switched off the Gemeinde's activation: %v", err)
+		}
 		// Switched off: no longer counted.
-		if err := f.svc.Deactivate(ctx, f.kreis, "nordkreis", "blaue-karte-eu", "990010000001"); err != nil {
+		if err := f.svc.Deactivate(ctx, f.a, "aheim", "blaue-karte-eu", "990010000001"); err != nil {
 			t.Fatal(err)
 		}
 		cov, _ = f.svc.Coverage(ctx, "99001", "99010014001001")
@@ -336,6 +323,75 @@ func TestStatisticsFeedbackAnnouncements(t *testing.T) {
 		cur, banner, err := f.svc.Announcements(ctx)
 		if err != nil || len(cur) != 1 || len(banner) != 1 {
 			t.Errorf("announcements %v %v %v", cur, banner, err)
+		}
+	})
+}
+
+func TestCreateTenantTakenEmailLeavesNothing(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		in := tenant.NewTenant{ID: "bedorf", Name: "Bedorf", ARS: "990010000002", AdminEmail: "admin@aheim.example", AdminName: "A", AdminPassw: "ein langes passwort"}
+		err := f.svc.CreateTenant(ctx, f.operator, in)
+		var e *errs.Error
+		if !errors.As(err, &e) || e.Field != "email" {
+			t.Fatalf("taken e-mail: %v", err)
+		}
+		if _, err := f.svc.Tenant(ctx, "bedorf"); !errs.Is(err, errs.NotFound) {
+			t.Errorf("tenant left behind: %v", err)
+		}
+		in.AdminEmail = "admin@bedorf.example"
+		if err := f.svc.CreateTenant(ctx, f.operator, in); err != nil {
+			t.Errorf("second try: %v", err)
+		}
+	})
+}
+
+func TestActivationEntersZustaendigkeit(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		// The catalog must know the Leistung for a Zuständigkeit.
+		cat := `{"themenfelder":[{"id":1,"name":"Ein- & Auswanderung"}],"lebenslagen":[],"ozg_leistungen":[],
+			"leika_leistungen":[{"leika_schluessel":"99010014001001","name":"Blaue Karte EU","typisierung":"1","ozg_id":null,"rechtsgrundlagen_kurz":null}]}`
+		c, err := catalog.ParseCatalog(strings.NewReader(cat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := catalog.NewStore(db).ImportCatalog(ctx, c, nil); err != nil {
+			t.Fatal(err)
+		}
+		f.svc.Catalog.Invalidate()
+		f.svc.PublicURL = "https://ozgo.example/"
+		in := tenant.ActivationInput{ARS: "990010000001", Authority: "Ausländerbehörde Aheim", ContactEmail: "abh@aheim.example", Delivery: "eingang", Postfach: "ja", TrustLevel: "niedrig"}
+		if _, es, err := f.svc.Activate(ctx, f.a, "aheim", in, "blaue-karte-eu"); err != nil || len(es) > 0 {
+			t.Fatal(err, es)
+		}
+		z, err := f.svc.Catalog.Zustaendigkeit(ctx, "99010014001001", "990010000001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if z.Quelle != catalog.Zugeordnet || z.Behoerde == nil || z.Behoerde.Name != "Ausländerbehörde Aheim" || z.OnlinedienstURL != "https://ozgo.example/onlinedienste/blaue-karte-eu/gemeinden/990010000001" {
+			t.Fatalf("Zuständigkeit %+v %+v", z, z.Behoerde)
+		}
+		// Another name replaces the first; switching off drops the link.
+		in.Authority = "Bürgeramt Aheim"
+		if _, es, err := f.svc.Activate(ctx, f.a, "aheim", in, "blaue-karte-eu"); err != nil || len(es) > 0 {
+			t.Fatal(err, es)
+		}
+		if err := f.svc.Deactivate(ctx, f.a, "aheim", "blaue-karte-eu", "990010000001"); err != nil {
+			t.Fatal(err)
+		}
+		z, _ = f.svc.Catalog.Zustaendigkeit(ctx, "99010014001001", "990010000001")
+		if z.Behoerde == nil || z.Behoerde.Name != "Bürgeramt Aheim" || z.OnlinedienstURL != "" {
+			t.Errorf("after switching off: %+v %+v", z, z.Behoerde)
+		}
+		// With an authority in the catalog, a Gemeinde without activation
+		// still has Reifegrad 0 there (no texts of a service), and Aheim,
+		// switched off, has 1: information only.
+		as, err := f.svc.Reifegrad(ctx, "blaue-karte-eu", "990010000001")
+		if err != nil || as.Level != 1 {
+			t.Errorf("switched off: Reifegrad %d %v", as.Level, err)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/tenant"
 )
 
 // antragCookie holds "d.<draft id>.<secret>" while an application is being
@@ -217,6 +218,7 @@ func (u *UI) antragStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setAntragCookie(w, r, svc.Slug, cookieRef{"d", dr.ID, secret})
+	u.countStatistic(r, svc.Slug, tenant.StatStarted)
 	http.Redirect(w, r, pageURL(svc.Slug, 0), http.StatusSeeOther)
 }
 
@@ -530,6 +532,7 @@ func (u *UI) antragAbsenden(w http.ResponseWriter, r *http.Request) {
 	}
 	ref, _ := readAntragCookie(r)
 	setAntragCookie(w, r, svc.Slug, cookieRef{"s", sub.ID, ref.Secret})
+	u.countStatistic(r, svc.Slug, tenant.StatSubmitted)
 	http.Redirect(w, r, servicePath(svc.Slug)+"/antrag/eingang", http.StatusSeeOther)
 }
 

@@ -78,6 +78,9 @@ func (u *UI) submitOptions(r *http.Request, svc *onlinedienst.Service, m *form.M
 		}
 		return out
 	}}
+	if actor.ActingAs != "" {
+		opt.OnBehalfOf, opt.Mandate = actor.ActingAs, actor.MandateID
+	}
 	if rt.Ort != nil {
 		opt.ARS = rt.Ort.ARS
 	}

@@ -229,8 +229,12 @@ func (u *UI) buildMap(d *abdeckungData, sn *catalog.Snapshot, ars string, lv map
 	for _, g := range gs {
 		counts[lv[g.ARS]]++
 	}
-	for l := 0; l <= maturity.MaxLevel; l++ {
-		d.Legend = append(d.Legend, levelLegend{Level: l, Count: counts[l], Y: 20 + l*24})
+	// A live activation always names an authority and has a form, so
+	// activated Gemeinden are at 2 or more; the others have no online
+	// service (Reifegrad 0 or 1, which would need the catalog's
+	// Zuständigkeit per Gemeinde and says nothing about coverage).
+	for i, l := range []int{0, 2, 3, 4} {
+		d.Legend = append(d.Legend, levelLegend{Level: l, Count: counts[l] + counts[1]*boolInt(l == 0), Y: 20 + i*24})
 	}
 	if len(gs) == 0 {
 		return
@@ -319,4 +323,11 @@ func writeCSV(w http.ResponseWriter, name string, rows [][]string) {
 	_, _ = w.Write([]byte("\ufeff"))
 	cw := csv.NewWriter(w)
 	_ = cw.WriteAll(rows)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

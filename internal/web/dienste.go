@@ -23,17 +23,32 @@ func (u *UI) registerDienste(rt *httpx.Router) {
 	rt.HandleFunc("POST /verwaltung/onlinedienste/{slug}/versionen/{version}/veroeffentlichen", u.dienstVeroeffentlichen)
 }
 
-// requireAuthor is requireStaff for service authors.
-func (u *UI) requireAuthor(w http.ResponseWriter, r *http.Request) (*identity.Actor, bool) {
+// requireRole is requireStaff for staff with role; others get 404.
+func (u *UI) requireRole(w http.ResponseWriter, r *http.Request, role identity.Role) (*identity.Actor, bool) {
 	a, ok := u.requireStaff(w, r)
 	if !ok {
 		return nil, false
 	}
-	if !a.Has(identity.RoleServiceAuthor) {
+	if !a.Has(role) {
 		u.NotFound(w, r)
 		return nil, false
 	}
 	return a, true
+}
+
+// requireAuthor is requireRole for service authors.
+func (u *UI) requireAuthor(w http.ResponseWriter, r *http.Request) (*identity.Actor, bool) {
+	return u.requireRole(w, r, identity.RoleServiceAuthor)
+}
+
+// published loads the published version named by the path's {slug}.
+func (u *UI) published(w http.ResponseWriter, r *http.Request) (*tenant.Version, bool) {
+	v, err := u.Tenants.PublishedVersion(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, false
+	}
+	return v, true
 }
 
 type dienstRow struct {

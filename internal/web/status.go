@@ -113,6 +113,8 @@ type betriebData struct {
 	Open                      []tenant.Announcement
 	Errors                    []fieldError
 	Err                       map[string]string
+	Fokus                     string // the Fokusleistungen as "LeiKa;Name" lines
+	FokusLines                []lineErrorView
 }
 
 // dateTimeLayout is what <input type="datetime-local"> sends.
@@ -137,17 +139,25 @@ func (u *UI) betriebPage(w http.ResponseWriter, r *http.Request, status int, d *
 			d.Open = append(d.Open, a)
 		}
 	}
+	if d.FokusLines == nil {
+		fs, err := u.Tenants.Fokusleistungen(r.Context())
+		if err != nil {
+			u.RenderError(w, r, err)
+			return
+		}
+		var b strings.Builder
+		for _, f := range fs {
+			b.WriteString(f.LeiKa + ";" + f.Name + "\n")
+		}
+		d.Fokus = b.String()
+	}
 	u.Render(w, r, status, "betrieb", Page{Title: u.t("ops.title"), IsError: len(d.Errors) > 0, Section: "konto", Data: d})
 }
 
 // betrieb is GET /verwaltung/betrieb: announce maintenance or incidents.
 func (u *UI) betrieb(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	_, ok := u.requireRole(w, r, identity.RoleOperator)
 	if !ok {
-		return
-	}
-	if !a.Has(identity.RoleOperator) {
-		u.NotFound(w, r)
 		return
 	}
 	u.betriebPage(w, r, http.StatusOK, &betriebData{Kind: tenant.Maintenance})
@@ -155,12 +165,8 @@ func (u *UI) betrieb(w http.ResponseWriter, r *http.Request) {
 
 // betriebPost is POST /verwaltung/betrieb.
 func (u *UI) betriebPost(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireRole(w, r, identity.RoleOperator)
 	if !ok {
-		return
-	}
-	if !a.Has(identity.RoleOperator) {
-		u.NotFound(w, r)
 		return
 	}
 	if id := r.PostFormValue("beenden"); id != "" {
@@ -223,20 +229,10 @@ type bewertungData struct {
 	MaxComment       int
 }
 
-// bewertungService finds the online service being rated.
-func (u *UI) bewertungService(w http.ResponseWriter, r *http.Request) (*tenant.Version, bool) {
-	v, err := u.Tenants.PublishedVersion(r.Context(), r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
-		return nil, false
-	}
-	return v, true
-}
-
 // bewertung is GET /onlinedienste/{slug}/bewertung: 1–5 stars and an
 // optional text, no login, no cookie.
 func (u *UI) bewertung(w http.ResponseWriter, r *http.Request) {
-	v, ok := u.bewertungService(w, r)
+	v, ok := u.published(w, r)
 	if !ok {
 		return
 	}
@@ -254,7 +250,7 @@ func (u *UI) bewertung(w http.ResponseWriter, r *http.Request) {
 // is refused), a honeypot field people never see, and a rate limit per
 // address kept only as a keyed hash for an hour.
 func (u *UI) bewertungPost(w http.ResponseWriter, r *http.Request) {
-	v, ok := u.bewertungService(w, r)
+	v, ok := u.published(w, r)
 	if !ok {
 		return
 	}
@@ -296,40 +292,69 @@ func (u *UI) bewertungPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/onlinedienste/"+v.Slug+"/bewertung?hinweis=danke", http.StatusSeeOther)
 }
 
-type einbettenData struct {
-	Version  *tenant.Version
-	Gemeinde catalog.Region
-	Tenant   tenant.Tenant
-	URL      string
+type gemeindeDienstData struct {
+	Version    *tenant.Version
+	Activation *tenant.Activation
+	Gemeinde   catalog.Region
+	Tenant     tenant.Tenant
+	Start      string // the online service's start page
+	Rating     string // its feedback form
+	Crumbs     []crumb
 }
 
-// einbetten is GET /einbetten/{slug}/{ars}: a small page for the iframe on
-// a municipal website, framable only by the tenant's embed origin.
-func (u *UI) einbetten(w http.ResponseWriter, r *http.Request) {
+// gemeindeDienst loads an online service live in a Gemeinde.
+func (u *UI) gemeindeDienst(w http.ResponseWriter, r *http.Request) (*gemeindeDienstData, bool) {
 	ctx := r.Context()
 	slug, ars := r.PathValue("slug"), r.PathValue("ars")
 	act, err := u.Tenants.Activation(ctx, slug, ars)
 	if err != nil || !act.Live {
 		u.NotFound(w, r)
-		return
+		return nil, false
 	}
 	v, err := u.Tenants.PublishedVersion(ctx, slug)
 	if err != nil {
 		u.RenderError(w, r, err)
-		return
+		return nil, false
 	}
 	t, err := u.Tenants.Tenant(ctx, act.TenantID)
 	if err != nil {
 		u.RenderError(w, r, err)
-		return
+		return nil, false
 	}
 	sn, err := u.snapshot(r)
 	if err != nil {
 		u.RenderError(w, r, err)
+		return nil, false
+	}
+	g, err := sn.Region(ars)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, false
+	}
+	return &gemeindeDienstData{Version: v, Activation: act, Gemeinde: g, Tenant: t, Start: "/onlinedienste/" + slug,
+		Rating: "/onlinedienste/" + slug + "/bewertung?ars=" + ars}, true
+}
+
+// onlinedienstGemeinde is GET /onlinedienste/{slug}/gemeinden/{ars}: the
+// stable page of an online service in one Gemeinde, with what its
+// activation says (authority, fee, contact, processing time).
+func (u *UI) onlinedienstGemeinde(w http.ResponseWriter, r *http.Request) {
+	d, ok := u.gemeindeDienst(w, r)
+	if !ok {
 		return
 	}
-	g, _ := sn.Region(ars)
-	if o := t.Profile.EmbedOrigin; o != "" && tenant.ValidOrigin(o) {
+	d.Crumbs = []crumb{{Name: u.t("home.title"), URL: "/"}, {Name: u.t("onlinedienste.title"), URL: "/onlinedienste"}, {Name: d.Version.Title, URL: d.Start}, {Name: d.Gemeinde.Name}}
+	u.Render(w, r, http.StatusOK, "onlinedienst_gemeinde", Page{Title: u.t("gemeindedienst.title", d.Version.Title, d.Gemeinde.ShortName()), Section: "onlinedienste", Data: d})
+}
+
+// einbetten is GET /einbetten/{slug}/{ars}: a small page for the iframe on
+// a municipal website, framable only by the tenant's embed origin.
+func (u *UI) einbetten(w http.ResponseWriter, r *http.Request) {
+	d, ok := u.gemeindeDienst(w, r)
+	if !ok {
+		return
+	}
+	if o := d.Tenant.Profile.EmbedOrigin; o != "" && tenant.ValidOrigin(o) {
 		csp := w.Header().Get("Content-Security-Policy")
 		if i := strings.Index(csp, "frame-ancestors "); i >= 0 {
 			rest := csp[i:]
@@ -340,9 +365,12 @@ func (u *UI) einbetten(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Security-Policy", csp[:i]+"frame-ancestors 'self' "+o+rest[end:])
 		}
 	}
-	d := &einbettenData{Version: v, Gemeinde: g, Tenant: t, URL: "/onlinedienste/" + slug + "?ars=" + ars}
-	u.Render(w, r, http.StatusOK, "einbetten", Page{Title: v.Title, Data: d})
+	u.Render(w, r, http.StatusOK, "einbetten", Page{Title: d.Version.Title, Data: d})
 }
+
+// FeedbackOn reports whether the feedback form exists (for links to it
+// from other pages).
+func (p Page) FeedbackOn() bool { return p.ui != nil && p.ui.Tenants != nil }
 
 // field is one input of the administration forms (template "tn-input" or
 // "tn-radios").
@@ -410,3 +438,71 @@ func (p Page) Fee(cents int64) string { return tenant.FormatFee(cents) + " €" 
 
 // Tenths formats tenths as a German decimal: 45 → "4,5".
 func (p Page) Tenths(n int) string { return strconv.Itoa(n/10) + "," + strconv.Itoa(n%10) }
+
+// LevelName names a Reifegrad on the dashboard; 0 stands for "no online
+// service activated" (see buildMap).
+func (p Page) LevelName(l int) string {
+	if l < 2 {
+		return p.T("dashboard.level.none")
+	}
+	return p.T("maturity.level." + strconv.Itoa(l))
+}
+
+// fokusPost is POST /verwaltung/fokusleistungen: replace the list.
+func (u *UI) fokusPost(w http.ResponseWriter, r *http.Request) {
+	a, ok := u.requireRole(w, r, identity.RoleOperator)
+	if !ok {
+		return
+	}
+	text := r.PostFormValue("fokus")
+	fs, lerrs := tenant.ParseFokus(text)
+	if len(lerrs) == 0 && len(fs) == 0 {
+		lerrs = []tenant.LineError{{Line: 1, Err: errs.FieldError("fokus", "tenant.error.fokus_empty")}}
+	}
+	if len(lerrs) > 0 {
+		d := &betriebData{Kind: tenant.Maintenance, Fokus: text}
+		for _, le := range lerrs {
+			d.FokusLines = append(d.FokusLines, lineErrorView{Line: le.Line, Message: u.cat.Resolve("de", le.Err.Message, le.Err.Args)})
+		}
+		d.Errors = []fieldError{{Field: "fokus", Message: u.t("ops.fokus.error", len(lerrs))}}
+		d.Err = map[string]string{"fokus": d.Errors[0].Message}
+		u.betriebPage(w, r, http.StatusUnprocessableEntity, d)
+		return
+	}
+	if err := u.Tenants.SetFokusleistungen(r.Context(), a, fs); err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/verwaltung?hinweis=betrieb", http.StatusSeeOther)
+}
+
+// lineErrorTable is a table of errors by line (template "tn-lineerrors").
+type lineErrorTable struct {
+	Caption string
+	Lines   []lineErrorView
+}
+
+// LineErrors bundles errors by line with the table's caption.
+func (p Page) LineErrors(caption string, lines []lineErrorView) lineErrorTable {
+	return lineErrorTable{Caption: caption, Lines: lines}
+}
+
+// countStatistic adds one to the monthly counter kind (tenant.StatStarted,
+// tenant.StatSubmitted, …) of the online service slug in the Gemeinde the
+// applicant chose (none: counted without a Gemeinde). The form runtime
+// calls it when an application is started and submitted. Counting must
+// never stand in the way of an application: a failure is only logged.
+func (u *UI) countStatistic(r *http.Request, slug, kind string) {
+	if u.Tenants == nil {
+		return
+	}
+	ars := ""
+	if sn, err := u.snapshot(r); err == nil {
+		if g := chosenOrt(r, sn); g != nil {
+			ars = g.ARS
+		}
+	}
+	if err := u.Tenants.Count(r.Context(), slug, ars, kind); err != nil {
+		u.log.Warn("statistics counter not updated", "service", slug, "kind", kind, "err", err)
+	}
+}

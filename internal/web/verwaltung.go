@@ -41,9 +41,11 @@ func (u *UI) registerVerwaltung(rt *httpx.Router) {
 	rt.HandleFunc("GET /verwaltung/statistik.csv", u.statistikCSV)
 	rt.HandleFunc("GET /verwaltung/betrieb", u.betrieb)
 	rt.HandleFunc("POST /verwaltung/betrieb", u.betriebPost)
+	rt.HandleFunc("POST /verwaltung/fokusleistungen", u.fokusPost)
 	rt.HandleFunc("GET /onlinedienste/{slug}/bewertung", u.bewertung)
 	rt.HandleFunc("POST /onlinedienste/{slug}/bewertung", u.bewertungPost, httpx.BodyLimit(16<<10))
 	rt.HandleFunc("GET /einbetten/{slug}/{ars}", u.einbetten)
+	rt.HandleFunc("GET /onlinedienste/{slug}/gemeinden/{ars}", u.onlinedienstGemeinde)
 	u.registerDienste(rt)
 }
 
@@ -216,12 +218,8 @@ type mandantData struct {
 
 // mandantNeu is GET /verwaltung/mandanten/neu: the operator's form.
 func (u *UI) mandantNeu(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	_, ok := u.requireRole(w, r, identity.RoleOperator)
 	if !ok {
-		return
-	}
-	if !a.Has(identity.RoleOperator) {
-		u.NotFound(w, r)
 		return
 	}
 	u.Render(w, r, http.StatusOK, "mandant_neu", Page{Title: u.t("tenant.new.title"), Section: "konto", Data: &mandantData{}})
@@ -229,12 +227,8 @@ func (u *UI) mandantNeu(w http.ResponseWriter, r *http.Request) {
 
 // mandantNeuPost is POST /verwaltung/mandanten/neu.
 func (u *UI) mandantNeuPost(w http.ResponseWriter, r *http.Request) {
-	a, ok := u.requireStaff(w, r)
+	a, ok := u.requireRole(w, r, identity.RoleOperator)
 	if !ok {
-		return
-	}
-	if !a.Has(identity.RoleOperator) {
-		u.NotFound(w, r)
 		return
 	}
 	in := tenant.NewTenant{ID: strings.TrimSpace(r.PostFormValue("id")), Name: r.PostFormValue("name"), ARS: strings.TrimSpace(r.PostFormValue("ars")),
@@ -365,9 +359,8 @@ func (u *UI) aktivieren(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := u.Tenants.PublishedVersion(r.Context(), r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
+	v, ok := u.published(w, r)
+	if !ok {
 		return
 	}
 	d, err := u.aktivierungForm(r, t, v)
@@ -395,9 +388,8 @@ func (u *UI) aktivierenPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	v, err := u.Tenants.PublishedVersion(ctx, r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
+	v, ok := u.published(w, r)
+	if !ok {
 		return
 	}
 	f := r.PostFormValue
@@ -471,7 +463,7 @@ func (u *UI) reifegrad(w http.ResponseWriter, r *http.Request) {
 	if isHTTPS(r) {
 		base = "https://" + r.Host
 	}
-	d.URL = base + "/onlinedienste/" + as.Version.Slug + "?ars=" + ars
+	d.URL = base + "/onlinedienste/" + as.Version.Slug + "/gemeinden/" + ars
 	d.EmbedURL = base + "/einbetten/" + as.Version.Slug + "/" + ars
 	d.SnippetLink = `<a href="` + template.HTMLEscapeString(d.URL) + `">` + template.HTMLEscapeString(as.Version.Title) + ` – online beantragen</a>`
 	d.SnippetIframe = `<iframe src="` + template.HTMLEscapeString(d.EmbedURL) + `" title="` + template.HTMLEscapeString(as.Version.Title) + `" width="100%" height="320"></iframe>`
@@ -521,9 +513,8 @@ func (u *UI) sammel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := u.Tenants.PublishedVersion(r.Context(), r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
+	v, ok := u.published(w, r)
+	if !ok {
 		return
 	}
 	u.Render(w, r, http.StatusOK, "sammel", Page{Title: u.t("bulk.title", v.Title), Section: "konto", Data: u.sammelForm(t, v)})
@@ -536,9 +527,8 @@ func (u *UI) sammelPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	v, err := u.Tenants.PublishedVersion(ctx, r.PathValue("slug"))
-	if err != nil {
-		u.RenderError(w, r, err)
+	v, ok := u.published(w, r)
+	if !ok {
 		return
 	}
 	d := u.sammelForm(t, v)
@@ -580,42 +570,63 @@ func (u *UI) sammelPost(w http.ResponseWriter, r *http.Request) {
 }
 
 type statistikData struct {
-	Tenant   tenant.Tenant
+	Name     string
 	Rows     []tenant.StatRow
 	Kinds    []string
 	Feedback []tenant.FeedbackSummary
+	Platform bool
+}
+
+// statistikRows loads the counters the actor may see: a tenant admin those
+// of the tenant's area, an operator those of the whole platform. The
+// feedback's free text is only for the service's tenant admins.
+func (u *UI) statistikRows(w http.ResponseWriter, r *http.Request) (*statistikData, bool) {
+	a, ok := u.requireStaff(w, r)
+	if !ok {
+		return nil, false
+	}
+	ctx := r.Context()
+	d := &statistikData{Kinds: tenant.StatKinds}
+	var err error
+	switch {
+	case a.Has(identity.RoleTenantAdmin) && a.TenantID != "":
+		var t tenant.Tenant
+		if t, err = u.Tenants.Tenant(ctx, a.TenantID); err == nil {
+			d.Name = t.Profile.DisplayName
+			if d.Rows, err = u.Tenants.Statistics(ctx, a, t.ID); err == nil {
+				d.Feedback, err = u.Tenants.TenantFeedback(ctx, a, t.ID)
+			}
+		}
+	case a.Has(identity.RoleOperator):
+		d.Name, d.Platform = u.t("stats.platform"), true
+		d.Rows, err = u.Tenants.PlatformStatistics(ctx, a)
+	default:
+		u.NotFound(w, r)
+		return nil, false
+	}
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, false
+	}
+	return d, true
 }
 
 // statistik is GET /verwaltung/statistik: monthly counters and feedback.
 func (u *UI) statistik(w http.ResponseWriter, r *http.Request) {
-	a, t, ok := u.requireTenantAdmin(w, r)
+	d, ok := u.statistikRows(w, r)
 	if !ok {
 		return
 	}
-	rows, err := u.Tenants.Statistics(r.Context(), a, t.ID)
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
-	fb, err := u.Tenants.TenantFeedback(r.Context(), a, t.ID)
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
-	u.Render(w, r, http.StatusOK, "statistik", Page{Title: u.t("stats.title"), Section: "konto", Data: &statistikData{Tenant: t, Rows: rows, Kinds: tenant.StatKinds, Feedback: fb}})
+	u.Render(w, r, http.StatusOK, "statistik", Page{Title: u.t("stats.title"), Section: "konto", Data: d})
 }
 
 // statistikCSV is GET /verwaltung/statistik.csv.
 func (u *UI) statistikCSV(w http.ResponseWriter, r *http.Request) {
-	a, t, ok := u.requireTenantAdmin(w, r)
+	d, ok := u.statistikRows(w, r)
 	if !ok {
 		return
 	}
-	rows, err := u.Tenants.Statistics(r.Context(), a, t.ID)
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
+	rows := d.Rows
 	out := [][]string{append([]string{"monat", "onlinedienst", "ars"}, tenant.StatKinds...)}
 	for _, s := range rows {
 		rec := []string{s.Month, s.Slug, s.GemeindeARS}
@@ -624,5 +635,5 @@ func (u *UI) statistikCSV(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, rec)
 	}
-	writeCSV(w, "statistik-"+t.ID+".csv", out)
+	writeCSV(w, "statistik.csv", out)
 }

@@ -11,16 +11,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ozgo/ozgo/internal/audit"
-	"github.com/ozgo/ozgo/internal/catalog"
-	"github.com/ozgo/ozgo/internal/crypt"
-	"github.com/ozgo/ozgo/internal/demo"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/i18n"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
 	"github.com/ozgo/ozgo/internal/tenant"
+	"github.com/ozgo/ozgo/internal/tenant/tenanttest"
 )
 
 // tenantRegions is a hand-made Land with a Kreis of two Gemeinden and a
@@ -38,42 +35,13 @@ gemeinde,990020000001,99002001,Cestadt,Stadt,990020000,10.0,100000,11115,9.4,48.
 
 func tenantUI(t *testing.T, db *store.DB) (*UI, http.Handler) {
 	t.Helper()
-	ctx := context.Background()
-	st := catalog.NewStore(db)
-	rs, err := catalog.ParseRegions(strings.NewReader(tenantRegions))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.ImportRegions(ctx, rs, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.InTx(ctx, func(tx *store.Tx) error { return demo.LoadOnlineServices(ctx, tx) }); err != nil {
-		t.Fatal(err)
-	}
-	key, _ := crypt.GenerateKey()
-	keys, err := crypt.NewKeyring(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := tenanttest.New(t, db, tenantRegions)
+	env.Publish(t, tenanttest.BlaueKarte(tenant.ParamAuthority))
 	ui, err := New(i18n.MustLoad(), slog.New(slog.DiscardHandler), "test-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := audit.New(db, keys)
-	ids := identity.NewService(db, keys, log)
-	ui.Catalog = catalog.NewService(st)
-	ui.Identity = &Identity{Service: ids}
-	ui.Tenants = tenant.New(db, log, ui.Catalog, ids)
-	ui.Tenants.FeedbackKey = []byte("k")
-	author := &identity.Actor{Kind: identity.KindStaff, Principal: "a", TenantID: "land", Roles: []identity.Role{identity.RoleServiceAuthor}}
-	v, err := ui.Tenants.PrepareVersion(ctx, author, tenant.Version{Slug: "blaue-karte-eu", Title: "Blaue Karte EU", Summary: "Antrag",
-		LeiKa: []string{"99010014001001"}, FormID: "S00000121", FormVersion: "1.0", EvidenceUpload: true, RequiredParams: []string{tenant.ParamAuthority}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ui.Tenants.Publish(ctx, author, v.Slug, v.Version); err != nil {
-		t.Fatal(err)
-	}
+	ui.Catalog, ui.Identity, ui.Tenants = env.Catalog, &Identity{Service: env.Identity}, env.Tenants
 	rt := httpx.NewRouter(http.HandlerFunc(ui.NotFound), http.HandlerFunc(ui.MethodNotAllowed))
 	ui.Register(rt)
 	return ui, ui.WithSession(rt)
@@ -141,7 +109,7 @@ func TestVerwaltungActivation(t *testing.T) {
 		w = send(h, "GET", page, nil, aheim)
 		body := w.Body.String()
 		checkPage(t, body)
-		for _, want := range []string{"Reifegrad 2</h2>", "Für Reifegrad 3 fehlt noch", "Anmeldung mit dem nötigen Vertrauensniveau", "/onlinedienste/blaue-karte-eu?ars=990010000001"} {
+		for _, want := range []string{"Reifegrad 2</h2>", "Für Reifegrad 3 fehlt noch", "Anmeldung mit dem nötigen Vertrauensniveau", "/onlinedienste/blaue-karte-eu/gemeinden/990010000001"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("Reifegrad page lacks %q", want)
 			}
@@ -188,6 +156,27 @@ func TestOperatorCreatesTenant(t *testing.T) {
 		if _, err := ui.Identity.Service.StaffLogin(context.Background(), "admin@nordkreis.example", "ein langes passwort", "127.0.0.1"); err != nil {
 			t.Errorf("first admin cannot log in: %v", err)
 		}
+		// Platform statistics for operators, without feedback text.
+		if w := send(h, "GET", "/verwaltung/statistik", nil, op); w.Code != 200 || strings.Contains(w.Body.String(), "Rückmeldungen</h2>") {
+			t.Errorf("operator statistics: %d", w.Code)
+		}
+		// The Fokusleistungen: a wrong line refuses the whole list.
+		w = send(h, "GET", "/verwaltung/betrieb", nil, op)
+		checkPage(t, w.Body.String())
+		if !strings.Contains(w.Body.String(), "99023001000000;Führerschein") {
+			t.Error("preset Fokusleistungen not shown")
+		}
+		w = send(h, "POST", "/verwaltung/fokusleistungen", url.Values{"fokus": {"99010014001001;Blaue Karte\n12;kaputt\n"}}, op)
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `href="#fokus"`) {
+			t.Errorf("bad Fokus list: %d", w.Code)
+		}
+		if w := send(h, "POST", "/verwaltung/fokusleistungen", url.Values{"fokus": {"99010014001001;Blaue Karte EU\n"}}, op); w.Code != http.StatusSeeOther {
+			t.Fatalf("Fokus list: %d", w.Code)
+		}
+		fs, err := ui.Tenants.Fokusleistungen(context.Background())
+		if err != nil || len(fs) != 1 || fs[0].LeiKa != "99010014001001" {
+			t.Errorf("Fokusleistungen %+v %v", fs, err)
+		}
 	})
 }
 
@@ -226,6 +215,8 @@ func TestDashboardAndStatus(t *testing.T) {
 			{"/status", 200},
 			{"/onlinedienste/blaue-karte-eu/bewertung", 200},
 			{"/einbetten/blaue-karte-eu/990010000001", 200},
+			{"/onlinedienste/blaue-karte-eu/gemeinden/990010000001", 200},
+			{"/onlinedienste/blaue-karte-eu/gemeinden/990020000001", 404},
 			{"/einbetten/blaue-karte-eu/990020000001", 404},
 		} {
 			if w := send(h, "GET", tc.path, nil, nil); w.Code != tc.status {
@@ -331,6 +322,25 @@ func TestAuthorPublishesVersion(t *testing.T) {
 		v, err := ui.Tenants.PublishedVersion(context.Background(), "blaue-karte-eu")
 		if err != nil || v.Version != 2 || v.MinTrustLevel != identity.Substantiell || v.FeeCents != 10000 {
 			t.Errorf("published %+v %v", v, err)
+		}
+	})
+}
+
+func TestCountStatistic(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		ui, _ := tenantUI(t, db)
+		r := httptest.NewRequest("POST", "/onlinedienste/blaue-karte-eu/antrag", nil)
+		r.AddCookie(&http.Cookie{Name: ortCookie, Value: "990010000002"})
+		ui.countStatistic(r, "blaue-karte-eu", tenant.StatStarted)
+		ui.countStatistic(httptest.NewRequest("POST", "/", nil), "blaue-karte-eu", tenant.StatStarted)
+		rows, err := ui.Tenants.PlatformStatistics(context.Background(), &identity.Actor{Kind: identity.KindStaff, Principal: "op", Roles: []identity.Role{identity.RoleOperator}})
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("%+v %v", rows, err)
+		}
+		for _, row := range rows {
+			if row.Counts[tenant.StatStarted] != 1 || row.GemeindeARS != "" && row.GemeindeARS != "990010000002" {
+				t.Errorf("row %+v", row)
+			}
 		}
 	})
 }

@@ -6,6 +6,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -140,7 +142,7 @@ func (a *API) decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 // DecodeJSON decodes one JSON value into v and classifies failures as
 // BadRequest with the offending field where known.
 func DecodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
@@ -604,6 +606,11 @@ func (c *CallbackClient) PostCallback(ctx context.Context, url string, header ma
 	req.Header.Set("User-Agent", "ozgo-fitconnect")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
+		// The URL may carry a token of the receiver; logs get only the cause.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("callback to %s failed: %w", req.URL.Host, ue.Err)
+		}
 		return err
 	}
 	defer resp.Body.Close()
