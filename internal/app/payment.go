@@ -7,6 +7,7 @@ import (
 	"github.com/ozgo/ozgo/internal/config"
 	"github.com/ozgo/ozgo/internal/payment"
 	"github.com/ozgo/ozgo/internal/payment/xbd"
+	"github.com/ozgo/ozgo/internal/tenant"
 	"github.com/ozgo/ozgo/internal/web"
 )
 
@@ -20,6 +21,12 @@ func (a *App) openPayment() error {
 	opt.Registerer, opt.Log = a.Registry, a.Log
 	a.Payment = payment.New(a.DB, a.Keys, a.Audit, opt)
 	a.Payment.Submit = payment.AntragSubmitter(a.Payment, a.Antraege, nil)
+	a.Payment.OnPaid = func(ctx context.Context, p *payment.Payment) {
+		// Counts only, per month, service and Gemeinde.
+		if err := a.Tenants.Count(ctx, p.Service, p.Context["ars"], tenant.StatPaid); err != nil {
+			a.Log.Warn("payment: statistics not counted", "err", err)
+		}
+	}
 	return nil
 }
 

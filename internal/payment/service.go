@@ -62,6 +62,9 @@ type Service struct {
 	// Submit submits a paid application; set by the wiring (see
 	// AntragSubmitter).
 	Submit SubmitFunc
+	// OnPaid is called once per paid application, after it was submitted
+	// (the statistics count it); may be nil.
+	OnPaid func(ctx context.Context, p *Payment)
 	Log    *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -505,6 +508,9 @@ func (s *Service) completeHeld(ctx context.Context, p *Payment, by string) (*Pay
 		return nil, err
 	}
 	s.completed.WithLabelValues(by).Inc()
+	if s.OnPaid != nil {
+		s.OnPaid(ctx, p)
+	}
 	return s.Get(ctx, p.ID)
 }
 

@@ -32,6 +32,7 @@ type env struct {
 	svc     *payment.Service
 	sim     *httptest.Server
 	submits atomic.Int32
+	paid    atomic.Int32 // OnPaid calls
 	mu      sync.Mutex
 	failErr error // returned by the submitter, if set
 }
@@ -68,6 +69,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		e.submits.Add(1)
 		return "sub-" + p.ID[:8], nil
 	}
+	e.svc.OnPaid = func(context.Context, *payment.Payment) { e.paid.Add(1) }
 	ctx := context.Background()
 	if err := e.svc.SetEndpoint(ctx, payment.EndpointConfig{Endpoint: xbd.Endpoint{
 		TokenURL: e.sim.URL + "/oauth/token", APIURL: e.sim.URL + paysim.APIPrefix, ClientID: "ozgo test", ClientSecret: "geheim",
@@ -170,8 +172,8 @@ func TestPayAndComplete(t *testing.T) {
 			go func() { defer wg.Done(); _, _ = e.svc.ReconcileOnce(ctx) }()
 		}
 		wg.Wait()
-		if n := e.submits.Load(); n != 1 {
-			t.Fatalf("submitted %d times", n)
+		if n, paid := e.submits.Load(), e.paid.Load(); n != 1 || paid != 1 {
+			t.Fatalf("submitted %d times, counted %d", n, paid)
 		}
 		p, _ = e.svc.Get(ctx, p.ID)
 		if p.SubmissionID == "" {
