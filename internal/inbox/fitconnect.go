@@ -49,6 +49,11 @@ func (s *Service) StoreSigningKey(ctx context.Context, dest, tenant string, jwk 
 // workspace's destinations, once. Cases of other destinations (worked in
 // a Fachverfahren) and cases not delivered yet are left alone.
 func (s *Service) accept(ctx context.Context, caseID string) error {
+	return s.answer(ctx, caseID, "accept-submission")
+}
+
+// answer posts accept-submission or reject-submission, once per case.
+func (s *Service) answer(ctx context.Context, caseID, event string) error {
 	if s.FC == nil {
 		return nil
 	}
@@ -94,7 +99,7 @@ func (s *Service) accept(ctx context.Context, caseID string) error {
 	claims := map[string]any{
 		"jti": uuid(), "iss": dest, "iat": s.now().Unix(),
 		"sub": "submission:" + fcSub, "txn": "case:" + fcCase,
-		"events": map[string]any{"https://schema.fitko.de/fit-connect/events/accept-submission": map[string]any{"authenticationTags": tags}},
+		"events": map[string]any{"https://schema.fitko.de/fit-connect/events/" + event: eventPayload(event, tags)},
 	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -114,10 +119,25 @@ func (s *Service) accept(ctx context.Context, caseID string) error {
 		return err
 	}
 	if err := s.FC.PostEvent(ctx, p, fcCase, token); err != nil {
-		return fmt.Errorf("inbox: accept-submission: %w", err)
+		return fmt.Errorf("inbox: %s: %w", event, err)
 	}
+	// Answered once: an accepted or rejected submission takes no other answer.
 	_, err = s.DB.ExecContext(ctx, `INSERT INTO inbox_accepted (case_id, fc_submission_id, accepted_at) VALUES (?, ?, ?)`, caseID, fcSub, store.FormatTime(s.now()))
 	return err
+}
+
+// eventPayload is the event's content: accepting confirms the received
+// payloads by their authentication tags; a rejection names the problem
+// (FIT-Connect's problem for a formally invalid submission).
+func eventPayload(event string, tags any) map[string]any {
+	if event == "accept-submission" {
+		return map[string]any{"authenticationTags": tags}
+	}
+	return map[string]any{"authenticationTags": tags, "problems": []map[string]any{{
+		"type":   "https://schema.fitko.de/fit-connect/events/problems/invalid-submission",
+		"title":  "Antrag formal fehlerhaft",
+		"detail": "Der Antrag wurde von der Behörde formal zurückgewiesen.",
+	}}}
 }
 
 // submitTags reads the authentication tags from the case's

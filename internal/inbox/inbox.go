@@ -13,8 +13,10 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -491,4 +493,61 @@ func applicantNames(data []byte, keys map[string]bool) []string {
 // RecordExport audits the export of a case (for the E-Akte).
 func (s *Service) RecordExport(ctx context.Context, a *identity.Actor, c *Case) {
 	_, _ = s.Audit.Record(ctx, audit.Entry{Actor: a.ID(), Action: "case.exported", ObjectType: "case", ObjectID: c.ID, Tenant: c.TenantID, Outcome: audit.Success})
+}
+
+// Reject rejects a case formally (FIT-Connect reject-submission): the
+// application cannot be worked at all, e.g. it was sent to the wrong
+// authority. The applicant is told through the Postfach with the reason,
+// and the case is closed as abgelehnt.
+func (s *Service) Reject(ctx context.Context, a *identity.Actor, id, reason string) error {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := authorize(a, c.TenantID, identity.ActionWork); err != nil {
+		return err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return errs.FieldError("grund", "inbox.error.reason_missing")
+	}
+	var accepted int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox_accepted WHERE case_id = ?`, id).Scan(&accepted); err != nil {
+		return err
+	}
+	if accepted > 0 {
+		return errs.FieldError("grund", "inbox.error.already_accepted")
+	}
+	if err := s.answer(ctx, id, "reject-submission"); err != nil {
+		return err
+	}
+	pc := &postfach.Case{ID: c.ID, Owner: c.Owner, TenantID: c.TenantID, Reference: c.Reference}
+	if _, err := s.Postfach.SendAs(ctx, a.ID(), pc, postfach.Draft{CaseID: c.ID, Kind: postfach.Mitteilung, Subject: "Antrag zurückgewiesen", Body: reason}); err != nil {
+		return err
+	}
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := s.Postfach.RecordState(ctx, tx, id, postfach.StateAbgelehnt, a.ID()); err != nil {
+			return err
+		}
+		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: a.ID(), Action: "case.rejected", ObjectType: "case", ObjectID: id, Tenant: c.TenantID, Outcome: audit.Success})
+		return err
+	})
+}
+
+// FormPDF is the blob id of the application's PDF (the form as
+// submitted), "" if there is none.
+func (s *Service) FormPDF(ctx context.Context, a *identity.Actor, id string) (string, error) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if err := authorize(a, c.TenantID, identity.ActionView); err != nil {
+		return "", err
+	}
+	var blobID string
+	err = s.DB.QueryRowContext(ctx, `SELECT form_pdf FROM deliveries WHERE submission_id = ?`, id).Scan(&blobID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return blobID, err
 }

@@ -123,6 +123,8 @@ type fallData struct {
 	Decision  string
 	DecideErr string
 	NoteErr   string
+	RejectErr string
+	HasPDF    bool
 	Payment   *clerkPayment // payment (issue 8)
 }
 
@@ -162,6 +164,9 @@ func (u *UI) fallData(r *http.Request, a *identity.Actor, id string) (*fallData,
 		d.Template[k] = inbox.FillTemplate(t, values)
 	}
 	d.Decision = d.Template[d.Outcome]
+	if id, err := u.Inbox.FormPDF(ctx, a, c.ID); err == nil && id != "" {
+		d.HasPDF = true
+	}
 	return d, nil
 }
 
@@ -324,6 +329,49 @@ func (u *UI) fallEntscheiden(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/sachbearbeitung/"+id+"?hinweis=entschieden", http.StatusSeeOther)
 }
 
+// fallZurueckweisen is POST /sachbearbeitung/{id}/zurueckweisen: the
+// formal rejection (FIT-Connect reject-submission) with a reason for the
+// applicant.
+func (u *UI) fallZurueckweisen(w http.ResponseWriter, r *http.Request) {
+	a, ok := u.requireTenantStaff(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	err := u.Inbox.Reject(r.Context(), a, id, r.PostFormValue("grund"))
+	if u.fallInvalid(w, r, a, id, err, func(d *fallData, msg string) {
+		d.RejectErr = msg
+		d.Errors = []fieldError{{Field: "grund", Message: msg}}
+	}) {
+		return
+	}
+	http.Redirect(w, r, "/sachbearbeitung/"+id+"?hinweis=zurueckgewiesen", http.StatusSeeOther)
+}
+
+// fallPDF is GET /sachbearbeitung/{id}/antrag.pdf: the application as the
+// PDF that was delivered with it.
+func (u *UI) fallPDF(w http.ResponseWriter, r *http.Request) {
+	a, ok := u.requireTenantStaff(w, r)
+	if !ok {
+		return
+	}
+	blobID, err := u.Inbox.FormPDF(r.Context(), a, r.PathValue("id"))
+	if err == nil && blobID == "" {
+		err = errs.E(errs.NotFound, "")
+	}
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	rc, info, err := u.Antraege.Blobs.Open(r.Context(), blobID)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	serveFile(w, "antrag.pdf", "application/pdf", info.Size, rc)
+}
+
 // fallDaten is GET /sachbearbeitung/{id}/daten.json: the application as
 // it was submitted (JSON valid against the form's schema).
 func (u *UI) fallDaten(w http.ResponseWriter, r *http.Request) {
@@ -443,6 +491,8 @@ func (u *UI) registerSachbearbeitung(rt *httpx.Router) {
 	rt.HandleFunc("POST /sachbearbeitung/{id}/nachricht", u.fallNachricht, httpx.BodyLimit(u.Antraege.MaxUpload*5+1<<20))
 	rt.HandleFunc("POST /sachbearbeitung/{id}/entscheiden", u.fallEntscheiden, httpx.BodyLimit(u.Antraege.MaxUpload*5+1<<20))
 	rt.HandleFunc("GET /sachbearbeitung/{id}/daten.json", u.fallDaten)
+	rt.HandleFunc("GET /sachbearbeitung/{id}/antrag.pdf", u.fallPDF)
+	rt.HandleFunc("POST /sachbearbeitung/{id}/zurueckweisen", u.fallZurueckweisen)
 	rt.HandleFunc("GET /sachbearbeitung/{id}/datei/{n}", u.fallDatei)
 	rt.HandleFunc("GET /sachbearbeitung/{id}/export.zip", u.fallExport)
 }
