@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ozgo/ozgo/internal/devidp"
+	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/identity/oidc"
 	"github.com/ozgo/ozgo/internal/identity/saml"
@@ -44,20 +45,12 @@ func (a *App) SetupLogin(ctx context.Context, baseURL string) error {
 			return fmt.Errorf("staff OIDC login: %w", err)
 		}
 		login.Staff, login.StaffIssuer = op, a.Cfg.StaffOIDCIssuer
-		if o := originOf(a.Cfg.StaffOIDCIssuer); o != "" {
+		if o := httpx.OriginOf(a.Cfg.StaffOIDCIssuer); o != "" {
 			login.FormOrigins = append(login.FormOrigins, o)
 		}
 	}
 	a.Login = login
 	return nil
-}
-
-func originOf(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 func (a *App) publicBase(baseURL string) string {
@@ -94,7 +87,7 @@ func (a *App) addOIDC(login *web.Identity, base, issuer, clientID, secret string
 	}
 	login.Providers = append(login.Providers, op)
 	login.OIDCProvider = op.ID()
-	if o := originOf(issuer); o != "" {
+	if o := httpx.OriginOf(issuer); o != "" {
 		login.FormOrigins = append(login.FormOrigins, o)
 	}
 	return nil

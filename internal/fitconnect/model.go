@@ -12,18 +12,17 @@ package fitconnect
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/ozgo/ozgo/internal/store"
 )
 
 // TimeFormat is how times are stored: fixed width, so they compare as text
 // on both engines.
-const TimeFormat = "2006-01-02T15:04:05.000000000Z"
+const TimeFormat = store.TimeFormat
 
-func formatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+func formatTime(t time.Time) string { return store.FormatTime(t) }
 
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(TimeFormat, s)
-	return t
-}
+func parseTime(s string) time.Time { return store.ParseTime(s) }
 
 // LeikaPrefix starts the identifier of a Leistung of the LeiKa.
 const LeikaPrefix = "urn:de:fim:leika:leistung:"

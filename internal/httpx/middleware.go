@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -197,6 +198,16 @@ func ContentSecurityPolicy(frameAncestors string) string {
 		"frame-ancestors " + frameAncestors,
 		"base-uri 'none'",
 	}, "; ")
+}
+
+// OriginOf returns the origin ("scheme://host[:port]") of an absolute
+// http(s) URL, "" for anything else.
+func OriginOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // AllowFormAction widens the response's CSP form-action to origins, for

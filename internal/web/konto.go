@@ -52,15 +52,6 @@ type Identity struct {
 	FormOrigins []string
 }
 
-// originOf returns scheme://host of a URL, "" if it has none.
-func originOf(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
-}
-
 // clientAddr is the client's address for throttling (never logged).
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -243,7 +234,7 @@ func (u *UI) startLogin(w http.ResponseWriter, r *http.Request, p identity.Provi
 		c.Secure, c.SameSite = true, http.SameSiteNoneMode
 	}
 	http.SetCookie(w, c)
-	if o := originOf(start.URL); o != "" {
+	if o := httpx.OriginOf(start.URL); o != "" {
 		httpx.AllowFormAction(w, o)
 	}
 	if start.Post {
@@ -285,6 +276,19 @@ func (u *UI) mitarbeiterSSOCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	u.setSessionCookie(w, r, sess.Token)
 	u.afterStaffLogin(w, r, pending.ReturnTo)
+}
+
+// formError decides how a form shows err: an error of code expected, or
+// a throttle, becomes the form's message with the status its code maps
+// to (ok); anything else gets the error page (not ok, already written).
+func (u *UI) formError(w http.ResponseWriter, r *http.Request, err error, expected errs.Code) (msg string, status int, ok bool) {
+	code := errs.CodeOf(err)
+	if code != expected && code != errs.TooManyRequests {
+		u.RenderError(w, r, err)
+		return "", 0, false
+	}
+	m, args := errs.MessageArgsOf(err)
+	return u.cat.Resolve("de", m, args), httpx.Status(code), true
 }
 
 type loginFailedData struct {
@@ -481,18 +485,12 @@ func (u *UI) mitarbeiterAnmeldenPost(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := u.Identity.Service.StaffLogin(ctx, d.Email, pw, clientAddr(r))
 	if err != nil {
-		code := errs.CodeOf(err)
-		if code != errs.Unauthorized && code != errs.TooManyRequests {
-			u.RenderError(w, r, err)
+		msg, status, ok := u.formError(w, r, err, errs.Unauthorized)
+		if !ok {
 			return
 		}
-		msg, args := errs.MessageArgsOf(err)
-		d.PassErr = u.cat.Resolve("de", msg, args)
+		d.PassErr = msg
 		d.Errors = []fieldError{{Field: "password", Message: d.PassErr}}
-		status := http.StatusUnauthorized
-		if code == errs.TooManyRequests {
-			status = http.StatusTooManyRequests
-		}
 		u.Render(w, r, status, "mitarbeiter_anmelden", Page{Title: u.t("staff.login.title"), IsError: true, Section: "konto", Data: d})
 		return
 	}
@@ -550,18 +548,12 @@ func (u *UI) mitarbeiterCodePost(w http.ResponseWriter, r *http.Request) {
 	d := staffLoginData{Return: identity.SafeReturn(r.PostFormValue("return"))}
 	err := u.Identity.Service.VerifySecondFactor(r.Context(), sess, r.PostFormValue("code"), clientAddr(r))
 	if err != nil {
-		code := errs.CodeOf(err)
-		if code != errs.Invalid && code != errs.TooManyRequests {
-			u.RenderError(w, r, err)
+		msg, status, ok := u.formError(w, r, err, errs.Invalid)
+		if !ok {
 			return
 		}
-		msg, args := errs.MessageArgsOf(err)
-		d.CodeErr = u.cat.Resolve("de", msg, args)
+		d.CodeErr = msg
 		d.Errors = []fieldError{{Field: "code", Message: d.CodeErr}}
-		status := http.StatusUnprocessableEntity
-		if code == errs.TooManyRequests {
-			status = http.StatusTooManyRequests
-		}
 		u.Render(w, r, status, "mitarbeiter_code", Page{Title: u.t("staff.code.title"), IsError: true, Section: "konto", Data: d})
 		return
 	}

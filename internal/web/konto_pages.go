@@ -341,18 +341,12 @@ func (u *UI) vollmachtAnnehmen(w http.ResponseWriter, r *http.Request) {
 	code := r.PostFormValue("code")
 	res, err := u.Identity.Service.Redeem(r.Context(), a, code, clientAddr(r))
 	if err != nil {
-		c := errs.CodeOf(err)
-		if c != errs.Invalid && c != errs.TooManyRequests {
-			u.RenderError(w, r, err)
+		msg, status, ok := u.formError(w, r, err, errs.Invalid)
+		if !ok {
 			return
 		}
-		msg, args := errs.MessageArgsOf(err)
-		d := vollmachtenData{Form: vollmachtForm{Grantor: "person:" + a.Principal, RedeemVal: code, CodeErr: u.cat.Resolve("de", msg, args)}}
+		d := vollmachtenData{Form: vollmachtForm{Grantor: "person:" + a.Principal, RedeemVal: code, CodeErr: msg}}
 		d.Errors = []fieldError{{Field: "code", Message: d.Form.CodeErr}}
-		status := http.StatusUnprocessableEntity
-		if c == errs.TooManyRequests {
-			status = http.StatusTooManyRequests
-		}
 		u.renderVollmachten(w, r, a, status, d)
 		return
 	}
