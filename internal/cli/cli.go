@@ -212,11 +212,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 		loaded.Zustellpunkt = z.DestinationID
 		// The demo authority works its cases in ozgo's clerk workspace,
 		// which answers the Zustelldienst with the destination's key.
+		// Its private keys are sealed under the tenant key (docs/schluessel.md).
 		sigKey, err := os.ReadFile(filepath.Join(cfg.DataDir, demo.ZustellpunktDir, z.SigningKeyFile))
 		if err != nil {
 			return err
 		}
-		if err := a.Inbox.StoreSigningKey(ctx, z.DestinationID, z.TenantID, sigKey); err != nil {
+		encKey, err := os.ReadFile(filepath.Join(cfg.DataDir, demo.ZustellpunktDir, z.EncryptionKeyFile))
+		if err != nil {
+			return err
+		}
+		tenantKey, err := demo.TenantKey(ctx, a.Identity)
+		if err != nil {
+			return err
+		}
+		if err := a.Inbox.StoreKeys(ctx, tenantKey, z.DestinationID, z.TenantID, encKey, sigKey); err != nil {
 			return err
 		}
 		more, err := demo.LoadTenants(ctx, a.Tenants, a.Identity)

@@ -282,12 +282,46 @@ func LoadIdentity(ctx context.Context, ids *identity.Service) ([]Login, error) {
 		return nil, fmt.Errorf("demo: tenant: %w", err)
 	}
 	var out []Login
+	keys := map[string][]byte{} // tenant key per tenant, to grant it to the next demo account
 	for _, s := range demoStaff {
-		_, err := ids.CreateStaff(ctx, audit.System, identity.NewStaff{Email: s.Email, Name: s.Name, TenantID: s.Tenant, Roles: s.Roles, Password: s.Password})
-		if err != nil && !errs.Is(err, errs.Conflict) {
-			return nil, fmt.Errorf("demo: staff %s: %w", s.Email, err)
+		if err := createDemoStaff(ctx, ids, keys, s.Email, s.Name, s.Password, s.Tenant, s.Roles); err != nil {
+			return nil, err
 		}
 		out = append(out, Login{Role: s.Note, User: s.Email, Password: s.Password, Note: "/mitarbeiter/anmelden"})
 	}
 	return out, nil
+}
+
+// createDemoStaff creates a demo staff account unless it exists. The
+// first account of a tenant creates the tenant key; later ones get it
+// wrapped for their (public) demo password, as a tenant admin would grant
+// it (docs/schluessel.md).
+func createDemoStaff(ctx context.Context, ids *identity.Service, keys map[string][]byte, email, name, password, tenant string, roles []identity.Role) error {
+	st, err := ids.CreateStaff(ctx, audit.System, identity.NewStaff{Email: email, Name: name, TenantID: tenant, Roles: roles, Password: password, TenantKey: keys[tenant]})
+	switch {
+	case err == nil:
+		if k := st.TenantKey(); k != nil {
+			keys[tenant] = k
+		}
+	case errs.Is(err, errs.Conflict):
+		if k, err := ids.UnlockWithPassword(ctx, email, password); err == nil && keys[tenant] == nil {
+			keys[tenant] = k
+		}
+	default:
+		return fmt.Errorf("demo: staff %s: %w", email, err)
+	}
+	return nil
+}
+
+// TenantKey unlocks the demo tenant's key with the demo admin's public
+// password, to seal the demo destination's private keys under it.
+func TenantKey(ctx context.Context, ids *identity.Service) ([]byte, error) {
+	for _, s := range demoStaff {
+		if s.Tenant == DemoTenant {
+			if k, err := ids.UnlockWithPassword(ctx, s.Email, s.Password); err == nil {
+				return k, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("demo: no demo account of %s unlocks the tenant key (a data directory from before the tenant key model: start with a new one)", DemoTenant)
 }

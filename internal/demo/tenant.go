@@ -59,15 +59,19 @@ func LoadTenants(ctx context.Context, ts *tenant.Service, ids *identity.Service)
 		return nil, fmt.Errorf("demo: tenant %s: %w", DemoKreis, err)
 	}
 	actors := map[identity.Role]*identity.Actor{}
+	keys := map[string][]byte{}
 	var out []Login
 	for _, s := range demoTenantStaff {
 		// Staff created now act under their own id; on later starts the
 		// steps they would do are already done.
 		a := &identity.Actor{Kind: identity.KindStaff, Principal: "demo", TenantID: s.Tenant, Roles: s.Roles}
-		st, err := ids.CreateStaff(ctx, audit.System, identity.NewStaff{Email: s.Email, Name: s.Name, TenantID: s.Tenant, Roles: s.Roles, Password: s.Password})
+		st, err := ids.CreateStaff(ctx, audit.System, identity.NewStaff{Email: s.Email, Name: s.Name, TenantID: s.Tenant, Roles: s.Roles, Password: s.Password, TenantKey: keys[s.Tenant]})
 		switch {
 		case err == nil:
 			a.Principal = st.ID
+			if k := st.TenantKey(); k != nil && s.Tenant != "" {
+				keys[s.Tenant] = k // granted to the tenant's next demo account
+			}
 		case !errs.Is(err, errs.Conflict):
 			return nil, fmt.Errorf("demo: staff %s: %w", s.Email, err)
 		}

@@ -22,6 +22,9 @@ type Actor struct {
 	// TenantID and Roles describe staff.
 	TenantID string
 	Roles    []Role
+	// TenantKey is the tenant key the staff session holds (nil when it
+	// is locked): it opens the tenant's destination keys.
+	TenantKey []byte
 }
 
 // LoggedIn reports whether the actor is authenticated (and, for staff,

@@ -536,6 +536,9 @@ func (s *Service) ActorFor(ctx context.Context, sess *Session) (*Actor, error) {
 			return &Actor{}, nil
 		}
 		a.TenantID, a.Roles = st.TenantID, st.Roles
+		if st.TenantID != "" {
+			a.TenantKey = sess.TenantKey
+		}
 		return a, nil
 	}
 	orgs, err := s.Organisations(ctx, sess.Principal)

@@ -33,9 +33,12 @@ type Session struct {
 	ActingAs   string
 	MandateID  string
 	Pending2FA bool
-	Created    time.Time
-	LastSeen   time.Time
-	Expires    time.Time
+	// TenantKey is the unlocked tenant key bound to a staff session
+	// (nil when none); see tenantkey.go.
+	TenantKey []byte
+	Created   time.Time
+	LastSeen  time.Time
+	Expires   time.Time
 }
 
 // Idle is the session's idle timeout.
@@ -94,9 +97,10 @@ func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
 	sess := &Session{ID: id}
 	var level int
 	var created, seen, expires string
-	err := s.DB.QueryRowContext(ctx, `SELECT kind, principal, trust_level, provider, acting_as, mandate_id, pending_2fa, created_at, last_seen, expires_at
+	var sealedKey []byte
+	err := s.DB.QueryRowContext(ctx, `SELECT kind, principal, trust_level, provider, acting_as, mandate_id, pending_2fa, created_at, last_seen, expires_at, tenant_key
 		FROM sessions WHERE id = ?`, id).Scan(&sess.Kind, &sess.Principal, &level, &sess.Provider, &sess.ActingAs, &sess.MandateID,
-		&sess.Pending2FA, &created, &seen, &expires)
+		&sess.Pending2FA, &created, &seen, &expires, &sealedKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "")
 	}
@@ -104,6 +108,7 @@ func (s *Service) Session(ctx context.Context, token string) (*Session, error) {
 		return nil, err
 	}
 	sess.TrustLevel = TrustLevel(level)
+	sess.TenantKey = openSessionKey(token, id, sealedKey)
 	sess.Created, sess.LastSeen, sess.Expires = parseTime(created), parseTime(seen), parseTime(expires)
 	now := s.now()
 	if !now.Before(sess.Expires) || now.Sub(sess.LastSeen) >= sess.Idle() {

@@ -43,6 +43,14 @@ type Staff struct {
 	Roles    []Role
 	HasTOTP  bool
 	Disabled bool
+	// KeyAccess says that the tenant key is wrapped for the account (set
+	// by CreateStaff); KeyCreated that CreateStaff made the tenant's key.
+	KeyAccess  bool
+	KeyCreated bool
+
+	// tenantKey is the unlocked tenant key after a password login or
+	// CreateStaff, bound to the session by FinishStaffLogin.
+	tenantKey []byte
 
 	passwordHash string
 	totpSealed   []byte
@@ -61,7 +69,16 @@ type NewStaff struct {
 	Password string
 	// TOTPSecret, when set, is stored as the second factor right away.
 	TOTPSecret string
+	// TenantKey is the tenant key of the creating tenant admin's session:
+	// it is wrapped for the new account's password. Without it, the first
+	// account of a tenant creates the tenant key, and any later one gets
+	// no key access until a tenant admin grants it (docs/schluessel.md).
+	TenantKey []byte
 }
+
+// TenantKey returns the unlocked tenant key of a freshly created or
+// logged-in account (nil when it has no access). Callers must not keep it.
+func (s *Staff) TenantKey() []byte { return s.tenantKey }
 
 func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
@@ -102,6 +119,15 @@ func (s *Service) CreateStaff(ctx context.Context, actor string, in NewStaff) (*
 		st.HasTOTP = true
 	}
 	hash := HashPassword(in.Password, DefaultArgon2)
+	var key []byte
+	var wrap *wrapped
+	var created bool
+	if in.TenantID != "" {
+		var err error
+		if key, wrap, created, err = s.keyForNewStaff(ctx, in.TenantID, st.ID, in.Password, in.TenantKey); err != nil {
+			return nil, err
+		}
+	}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if in.TenantID != "" {
 			var n int
@@ -128,7 +154,15 @@ func (s *Service) CreateStaff(ctx context.Context, actor string, in NewStaff) (*
 				return err
 			}
 		}
-		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "staff.created", ObjectType: "staff", ObjectID: st.ID,
+		ok, err := s.storeNewStaffKey(ctx, tx, in.TenantID, key, wrap, created)
+		if err != nil {
+			return err
+		}
+		st.KeyAccess, st.KeyCreated = ok, ok && created
+		if ok {
+			st.tenantKey = key
+		}
+		_, err = s.Audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "staff.created", ObjectType: "staff", ObjectID: st.ID,
 			Tenant: st.TenantID, Outcome: audit.Success, Details: map[string]string{"roles": joinRoles(in.Roles)}})
 		return err
 	})
@@ -216,6 +250,14 @@ func (s *Service) StaffLogin(ctx context.Context, email, password, addr string) 
 			Details: map[string]string{"reason": "password"}})
 		return nil, errs.K(errs.Unauthorized, "identity.staff.login_failed")
 	}
+	if st.TenantID != "" {
+		// The password also unlocks the tenant key; FinishStaffLogin binds
+		// it to the new session.
+		if st.tenantKey, err = s.unwrap(ctx, st.TenantID, staffHolder(st.ID), password); err != nil {
+			return nil, err
+		}
+		st.KeyAccess = st.tenantKey != nil
+	}
 	return st, nil
 }
 
@@ -226,6 +268,14 @@ func (s *Service) FinishStaffLogin(ctx context.Context, old string, st *Staff) (
 	sess, err := s.StartSession(ctx, old, KindStaff, st.ID, Substantiell, "password", st.HasTOTP)
 	if err != nil {
 		return nil, err
+	}
+	if st.tenantKey != nil {
+		// Sealed under the token; with a second factor pending, the
+		// session gives no actor and so no key until the code is checked.
+		if err := s.bindTenantKey(ctx, s.DB, sess.Token, st.tenantKey); err != nil {
+			return nil, err
+		}
+		sess.TenantKey = st.tenantKey
 	}
 	if !st.HasTOTP {
 		_, err = s.Audit.Record(ctx, audit.Entry{Actor: "staff:" + st.ID, Action: "login.staff", ObjectType: "staff", ObjectID: st.ID, Tenant: st.TenantID, Outcome: audit.Success,

@@ -94,6 +94,14 @@ func (s *Service) Decide(ctx context.Context, a *identity.Actor, id string, d De
 	if err != nil {
 		return nil, fmt.Errorf("inbox: render Bescheid: %w", err)
 	}
+	if c.External {
+		// No Postfach back channel: the clerk downloads the Bescheid
+		// (BescheidPDF) and sends it by another way.
+		if err := s.SetState(ctx, a, id, d.Outcome); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
 	info, err := s.Postfach.Blobs.Put(ctx, bytes.NewReader(pdf), 0)
 	if err != nil {
 		return nil, err
@@ -108,6 +116,25 @@ func (s *Service) Decide(ctx context.Context, a *identity.Actor, id string, d De
 		return nil, err
 	}
 	return m, nil
+}
+
+// BescheidPDF renders the Bescheid of a decision without sending it, for
+// cases without a Postfach back channel.
+func (s *Service) BescheidPDF(ctx context.Context, a *identity.Actor, id string, d Decision) ([]byte, error) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(a, c.TenantID, identity.ActionView); err != nil {
+		return nil, err
+	}
+	name, ok := outcomeNames[d.Outcome]
+	if !ok {
+		return nil, errs.FieldError("entscheidung", "inbox.error.outcome")
+	}
+	var authority string
+	_ = s.DB.QueryRowContext(ctx, `SELECT name FROM tenants WHERE id = ?`, c.TenantID).Scan(&authority)
+	return RenderBescheid(BescheidDoc{Authority: authority, Reference: c.Reference, Service: c.Service, Decision: name, Date: s.now(), Text: strings.TrimSpace(d.Text)})
 }
 
 // Placeholders are the values a Bescheid template may use: {Vorgangsnummer},

@@ -22,46 +22,28 @@ import (
 // Fachverfahren would (FIT-Connect Submission API: POST
 // /cases/{caseId}/events).
 
-func signingKeyAD(dest string) []byte { return []byte("inbox signing key " + dest) }
-
-// StoreSigningKey makes dest a destination of the built-in workspace: its
-// private signing key (a JWK) is kept sealed with the master key.
-func (s *Service) StoreSigningKey(ctx context.Context, dest, tenant string, jwk []byte) error {
-	var k jose.JSONWebKey
-	if err := k.UnmarshalJSON(jwk); err != nil || k.IsPublic() || k.KeyID == "" {
-		return fmt.Errorf("inbox: the signing key must be a private JWK with a kid")
-	}
-	sealed, err := s.Keys.Seal(jwk, signingKeyAD(dest))
-	if err != nil {
-		return err
-	}
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM inbox_keys WHERE destination_id = ?`, dest); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO inbox_keys (destination_id, tenant_id, signing_key, created_at) VALUES (?, ?, ?, ?)`,
-			dest, tenant, sealed, store.FormatTime(s.now()))
-		return err
-	})
-}
-
 // accept posts accept-submission for a case delivered to one of the
 // workspace's destinations, once. Cases of other destinations (worked in
 // a Fachverfahren) and cases not delivered yet are left alone.
-func (s *Service) accept(ctx context.Context, caseID string) error {
-	return s.answer(ctx, caseID, "accept-submission")
+func (s *Service) accept(ctx context.Context, tenantKey []byte, caseID string) error {
+	return s.answer(ctx, tenantKey, caseID, "accept-submission")
 }
 
 // answer posts accept-submission or reject-submission, once per case.
-func (s *Service) answer(ctx context.Context, caseID, event string) error {
+func (s *Service) answer(ctx context.Context, tenantKey []byte, caseID, event string) error {
 	if s.FC == nil {
 		return nil
 	}
+	// The case's submission at the Zustelldienst: a copy the workspace
+	// picked up, else ozgo's own delivery of it.
 	var dest, fcSub, fcCase, status string
-	err := s.DB.QueryRowContext(ctx, `SELECT destination_id, fc_submission_id, fc_case_id, status FROM deliveries WHERE submission_id = ?`, caseID).
-		Scan(&dest, &fcSub, &fcCase, &status)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && (status != "delivered" || fcSub == "")) {
-		return nil
+	err := s.DB.QueryRowContext(ctx, `SELECT destination_id, fc_submission_id, fc_case_id FROM inbox_cases WHERE id = ?`, caseID).Scan(&dest, &fcSub, &fcCase)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = s.DB.QueryRowContext(ctx, `SELECT destination_id, fc_submission_id, fc_case_id, status FROM deliveries WHERE submission_id = ?`, caseID).
+			Scan(&dest, &fcSub, &fcCase, &status)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (status != "delivered" || fcSub == "")) {
+			return nil
+		}
 	}
 	if err != nil {
 		return err
@@ -71,23 +53,23 @@ func (s *Service) answer(ctx context.Context, caseID, event string) error {
 		return err
 	}
 	var tenant string
-	var sealed []byte
-	err = s.DB.QueryRowContext(ctx, `SELECT tenant_id, signing_key FROM inbox_keys WHERE destination_id = ?`, dest).Scan(&tenant, &sealed)
+	err = s.DB.QueryRowContext(ctx, `SELECT tenant_id FROM inbox_keys WHERE destination_id = ?`, dest).Scan(&tenant)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	raw, err := s.Keys.Open(sealed, signingKeyAD(dest))
+	// The workspace keeps its own copy before it accepts: after
+	// accept-submission a Zustelldienst may delete the payloads.
+	if err := s.pickupOne(ctx, dest, tenant, fcSub); err != nil {
+		return err
+	}
+	key, err := s.destinationKey(ctx, tenantKey, dest, purposeSigning)
 	if err != nil {
 		return err
 	}
-	var key jose.JSONWebKey
-	if err := key.UnmarshalJSON(raw); err != nil {
-		return err
-	}
-	p := fitconnect.Principal{ClientID: "ozgo-sachbearbeitung", TenantID: tenant, Scopes: []string{fitconnect.ScopeSubscribe + dest}}
+	p := subscriber(dest, tenant)
 	tokens, _, err := s.FC.EventLog(ctx, p, fcCase, fitconnect.Page{Limit: 100})
 	if err != nil {
 		return err

@@ -67,7 +67,21 @@ type Case struct {
 	Submitted time.Time
 	State     string
 	Assignee  string
+	// External: the application came from a FIT-Connect sender other
+	// than ozgo's online services; it has no ozgo account as owner, so no
+	// Postfach back channel.
+	External bool
 }
+
+// caseCols selects a case from the union of ozgo's own applications of
+// a tenant and the workspace's copies of external senders' submissions.
+const caseUnion = `(SELECT s.id, s.reference, s.service, s.owner, s.tenant_id, s.submitted_at, 0 AS external FROM submissions s WHERE s.tenant_id <> ''
+		UNION ALL
+		SELECT c.id, c.reference, c.service, '', c.tenant_id, c.submitted_at, 1 FROM inbox_cases c WHERE c.submission_id = '')`
+
+const caseCols = `s.id, s.reference, s.service, s.owner, s.tenant_id, s.submitted_at,
+		COALESCE((SELECT c.state FROM case_states c WHERE c.case_id = s.id ORDER BY c.id DESC LIMIT 1), ''),
+		COALESCE((SELECT x.assignee FROM inbox_assignments x WHERE x.case_id = s.id), ''), s.external`
 
 // Filter selects cases.
 type Filter struct {
@@ -94,13 +108,18 @@ func (s *Service) List(ctx context.Context, a *identity.Actor, f Filter) ([]Case
 	if err := authorize(a, a.TenantID, identity.ActionView); err != nil {
 		return nil, err
 	}
-	if err := s.indexTenant(ctx, a.TenantID); err != nil {
+	if a.TenantKey == nil {
+		return nil, ErrKeyLocked
+	}
+	// Submissions waiting at the Zustelldienst are copied first (as
+	// ciphertext; the background worker does the same).
+	if _, err := s.Pickup(ctx, a.TenantID); err != nil {
 		return nil, err
 	}
-	q := `SELECT s.id, s.reference, s.service, s.owner, s.tenant_id, s.submitted_at,
-		COALESCE((SELECT c.state FROM case_states c WHERE c.case_id = s.id ORDER BY c.id DESC LIMIT 1), ''),
-		COALESCE((SELECT x.assignee FROM inbox_assignments x WHERE x.case_id = s.id), '')
-		FROM submissions s WHERE s.tenant_id = ?`
+	if err := s.indexTenant(ctx, a, a.TenantID); err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + caseCols + ` FROM ` + caseUnion + ` s WHERE s.tenant_id = ?`
 	args := []any{a.TenantID}
 	if f.Service != "" {
 		q += ` AND s.service = ?`
@@ -119,7 +138,7 @@ func (s *Service) List(ctx context.Context, a *identity.Actor, f Filter) ([]Case
 			q += ` AND s.reference = ?`
 			args = append(args, strings.ToUpper(query))
 		} else {
-			hashes := s.nameHashes(a.TenantID, query)
+			hashes := nameHashes(nameKey(a.TenantKey, a.TenantID), query)
 			if len(hashes) == 0 {
 				return nil, nil
 			}
@@ -140,7 +159,7 @@ func (s *Service) List(ctx context.Context, a *identity.Actor, f Filter) ([]Case
 	for rows.Next() {
 		var c Case
 		var at string
-		if err := rows.Scan(&c.ID, &c.Reference, &c.Service, &c.Owner, &c.TenantID, &at, &c.State, &c.Assignee); err != nil {
+		if err := rows.Scan(&c.ID, &c.Reference, &c.Service, &c.Owner, &c.TenantID, &at, &c.State, &c.Assignee, &c.External); err != nil {
 			return nil, err
 		}
 		c.Submitted = store.ParseTime(at)
@@ -187,20 +206,36 @@ func (s *Service) Get(ctx context.Context, a *identity.Actor, id string) (*Case,
 	if err := authorize(a, c.TenantID, identity.ActionView); err != nil {
 		return nil, nil, err
 	}
-	sub, err := s.Drafts.OpenSubmission(ctx, id)
+	sub, err := s.open(ctx, a.TenantKey, c)
 	if err != nil {
 		return nil, nil, err
 	}
 	return c, sub, nil
 }
 
+// open opens the application of a case: an external sender's from the
+// workspace's copy with the destination's key; ozgo's own from its
+// citizen-side record (see docs/schluessel.md for what that means). Both
+// need the session's tenant key, so a locked session opens nothing.
+func (s *Service) open(ctx context.Context, tenantKey []byte, c *Case) (*form.Submission, error) {
+	if tenantKey == nil {
+		return nil, ErrKeyLocked
+	}
+	if !c.External {
+		return s.Drafts.OpenSubmission(ctx, c.ID)
+	}
+	o, err := s.openCopy(ctx, tenantKey, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	return externalSubmission(c, o), nil
+}
+
 func (s *Service) load(ctx context.Context, id string) (*Case, error) {
 	var c Case
 	var at string
-	err := s.DB.QueryRowContext(ctx, `SELECT s.id, s.reference, s.service, s.owner, s.tenant_id, s.submitted_at,
-		COALESCE((SELECT c.state FROM case_states c WHERE c.case_id = s.id ORDER BY c.id DESC LIMIT 1), ''),
-		COALESCE((SELECT x.assignee FROM inbox_assignments x WHERE x.case_id = s.id), '')
-		FROM submissions s WHERE s.id = ? AND s.tenant_id <> ''`, id).Scan(&c.ID, &c.Reference, &c.Service, &c.Owner, &c.TenantID, &at, &c.State, &c.Assignee)
+	err := s.DB.QueryRowContext(ctx, `SELECT `+caseCols+` FROM `+caseUnion+` s WHERE s.id = ?`, id).
+		Scan(&c.ID, &c.Reference, &c.Service, &c.Owner, &c.TenantID, &at, &c.State, &c.Assignee, &c.External)
 	if err != nil {
 		return nil, errs.E(errs.NotFound, "")
 	}
@@ -249,7 +284,7 @@ func (s *Service) SetState(ctx context.Context, a *identity.Actor, id, state str
 		// Working or deciding a case means the authority has received it:
 		// tell the Zustelldienst (accept-submission) first, so a failure
 		// there leaves the state unchanged and the clerk can try again.
-		if err := s.accept(ctx, id); err != nil {
+		if err := s.accept(ctx, a.TenantKey, id); err != nil {
 			return err
 		}
 	}
@@ -332,13 +367,6 @@ func (s *Service) Notes(ctx context.Context, a *identity.Actor, id string) ([]No
 	return out, rows.Err()
 }
 
-// nameKey is the tenant's key for the name index: derived from the
-// master key, so the hashes cannot be computed without it, and per
-// tenant, so equal names of two tenants do not share a hash.
-func (s *Service) nameKey(tenant string) []byte {
-	return s.Keys.DeriveKey("inbox-name-index-v1:" + tenant)
-}
-
 // nameWords splits and normalises a name: case, accents and ß folded
 // ("Müller" = "mueller" = "muller"), so clerks find what they type.
 func nameWords(s string) []string {
@@ -362,8 +390,7 @@ func nameWords(s string) []string {
 	return out
 }
 
-func (s *Service) nameHashes(tenant, text string) []string {
-	key := s.nameKey(tenant)
+func nameHashes(key []byte, text string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, w := range nameWords(text) {
@@ -379,9 +406,12 @@ func (s *Service) nameHashes(tenant, text string) []string {
 	return out
 }
 
-// indexTenant adds the name index of cases of tenant not indexed yet.
-func (s *Service) indexTenant(ctx context.Context, tenant string) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id FROM submissions WHERE tenant_id = ? AND id NOT IN (SELECT case_id FROM inbox_indexed) LIMIT 200`, tenant)
+// indexTenant adds the name index of cases of tenant not indexed yet. It
+// opens the applications, so it runs for a clerk whose session holds the
+// tenant key; the index holds keyed hashes only.
+func (s *Service) indexTenant(ctx context.Context, a *identity.Actor, tenant string) error {
+	key := nameKey(a.TenantKey, tenant)
+	rows, err := s.DB.QueryContext(ctx, `SELECT s.id FROM `+caseUnion+` s WHERE s.tenant_id = ? AND s.id NOT IN (SELECT case_id FROM inbox_indexed) LIMIT 200`, tenant)
 	if err != nil {
 		return err
 	}
@@ -399,7 +429,11 @@ func (s *Service) indexTenant(ctx context.Context, tenant string) error {
 		return err
 	}
 	for _, id := range ids {
-		sub, err := s.Drafts.OpenSubmission(ctx, id)
+		c, err := s.load(ctx, id)
+		if err != nil {
+			return err
+		}
+		sub, err := s.open(ctx, a.TenantKey, c)
 		if err != nil {
 			return err
 		}
@@ -409,8 +443,13 @@ func (s *Service) indexTenant(ctx context.Context, tenant string) error {
 				keys = nameKeys(m)
 			}
 		}
+		if keys == nil {
+			// No form model (an external sender's application): the
+			// fields whose JSON key names a name.
+			keys = nameKeysOf(sub.Data)
+		}
 		names := applicantNames(sub.Data, keys)
-		hashes := s.nameHashes(tenant, strings.Join(names, " "))
+		hashes := nameHashes(key, strings.Join(names, " "))
 		err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox_indexed WHERE case_id = ?`, id).Scan(&n); err != nil || n > 0 {
@@ -458,6 +497,40 @@ func nameKeys(m *form.Model) map[string]bool {
 			walk(n)
 		}
 	}
+	return keys
+}
+
+// nameKeysOf returns the JSON keys of data that look like name fields
+// ("familienname", "vorname", "name", …).
+func nameKeysOf(data []byte) map[string]bool {
+	keys := map[string]bool{}
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return keys
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, c := range t {
+				lk := strings.ToLower(k)
+				if lk == "name" {
+					keys[k] = true
+				}
+				for _, w := range nameWordsInLabels {
+					if strings.Contains(lk, strings.ReplaceAll(w, " ", "")) {
+						keys[k] = true
+					}
+				}
+				walk(c)
+			}
+		case []any:
+			for _, c := range t {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
 	return keys
 }
 
@@ -518,12 +591,14 @@ func (s *Service) Reject(ctx context.Context, a *identity.Actor, id, reason stri
 	if accepted > 0 {
 		return errs.FieldError("grund", "inbox.error.already_accepted")
 	}
-	if err := s.answer(ctx, id, "reject-submission"); err != nil {
+	if err := s.answer(ctx, a.TenantKey, id, "reject-submission"); err != nil {
 		return err
 	}
-	pc := &postfach.Case{ID: c.ID, Owner: c.Owner, TenantID: c.TenantID, Reference: c.Reference}
-	if _, err := s.Postfach.SendAs(ctx, a.ID(), pc, postfach.Draft{CaseID: c.ID, Kind: postfach.Mitteilung, Subject: "Antrag zurückgewiesen", Body: reason}); err != nil {
-		return err
+	if !c.External {
+		pc := &postfach.Case{ID: c.ID, Owner: c.Owner, TenantID: c.TenantID, Reference: c.Reference}
+		if _, err := s.Postfach.SendAs(ctx, a.ID(), pc, postfach.Draft{CaseID: c.ID, Kind: postfach.Mitteilung, Subject: "Antrag zurückgewiesen", Body: reason}); err != nil {
+			return err
+		}
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.Postfach.RecordState(ctx, tx, id, postfach.StateAbgelehnt, a.ID()); err != nil {

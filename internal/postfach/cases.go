@@ -16,7 +16,11 @@ type SubmissionCases struct{ DB *store.DB }
 // Case implements Cases.
 func (c SubmissionCases) Case(ctx context.Context, id string) (*Case, error) {
 	k := &Case{ID: id}
-	err := c.DB.QueryRowContext(ctx, `SELECT owner, tenant_id, reference FROM submissions WHERE id = ?`, id).Scan(&k.Owner, &k.TenantID, &k.Reference)
+	// Applications from external FIT-Connect senders, which the clerk
+	// workspace picked up (inbox_cases without an own submission), are
+	// cases too: without an owner, so they have no Postfach back channel.
+	err := c.DB.QueryRowContext(ctx, `SELECT owner, tenant_id, reference FROM submissions WHERE id = ?
+		UNION ALL SELECT '', tenant_id, reference FROM inbox_cases WHERE id = ? AND submission_id = ''`, id, id).Scan(&k.Owner, &k.TenantID, &k.Reference)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "")
 	}

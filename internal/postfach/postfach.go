@@ -244,6 +244,11 @@ func (s *Service) Send(ctx context.Context, a *identity.Actor, d Draft) (*Messag
 // Fachverfahren through the API, authenticated as the destination's
 // client).
 func (s *Service) SendAs(ctx context.Context, sender string, c *Case, d Draft) (*Message, error) {
+	if c.Owner == "" {
+		// An application from an external FIT-Connect sender: nobody in
+		// ozgo to deliver to.
+		return nil, errs.FieldError("text", "postfach.error.no_backchannel")
+	}
 	if err := d.check(true); err != nil {
 		return nil, err
 	}

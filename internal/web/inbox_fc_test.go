@@ -26,15 +26,8 @@ func TestWorkspaceAnswersZustelldienst(t *testing.T) {
 	fc := ui.Antraege.Delivery.FC
 	ui.Inbox.FC = fc
 	dest := routeDest(t, ui)
-	_, sig := fixtureKeys(t)
-	jwk, err := jose.JSONWebKey{Key: sig, KeyID: "test-sig-1", Algorithm: "PS512", Use: "sig"}.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ui.Inbox.StoreSigningKey(ctx, dest.ID, "tuebingen", jwk); err != nil {
-		t.Fatal(err)
-	}
 	clerk := staffCookie(t, ui, "clerk@tue.example", "tuebingen", identity.RoleClerk)
+	storeDestKeys(t, ui, dest.ID, "tuebingen", "clerk@tue.example")
 	submit := func(subject string) (caseID, fcCase string) {
 		citizen := loginAs(t, ui, subject, identity.Hoch)
 		b := &browser{t: t, h: h, session: citizen, ort: &http.Cookie{Name: ortCookie, Value: demo.DemoGemeinde}}
@@ -110,4 +103,28 @@ func decodePayload(t *testing.T, tok string) string {
 		t.Fatal(err)
 	}
 	return string(b.UnsafePayloadWithoutVerification())
+}
+
+// storeDestKeys makes dest a destination of the tenant's workspace: its
+// private keys (the test fixture's) sealed under the tenant key, which
+// the staff account email (password "ein-langes-passwort") unlocks.
+func storeDestKeys(t *testing.T, ui *UI, dest, tenant, email string) {
+	t.Helper()
+	ctx := context.Background()
+	enc, sig := fixtureKeys(t)
+	encJWK, err := jose.JSONWebKey{Key: enc, KeyID: "test-enc-1", Algorithm: "RSA-OAEP-256", Use: "enc"}.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigJWK, err := jose.JSONWebKey{Key: sig, KeyID: "test-sig-1", Algorithm: "PS512", Use: "sig"}.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ui.Identity.Service.UnlockWithPassword(ctx, email, "ein-langes-passwort")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ui.Inbox.StoreKeys(ctx, key, dest, tenant, encJWK, sigJWK); err != nil {
+		t.Fatal(err)
+	}
 }

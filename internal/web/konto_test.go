@@ -24,7 +24,12 @@ func staffCookie(t *testing.T, ui *UI, email, tenant string, role identity.Role)
 			t.Fatal(err)
 		}
 	}
-	st, err := ui.Identity.Service.CreateStaff(ctx, "system", identity.NewStaff{Email: email, TenantID: tenant, Roles: []identity.Role{role}, Password: "ein-langes-passwort"})
+	if _, err := ui.Identity.Service.CreateStaff(ctx, "system", identity.NewStaff{Email: email, TenantID: tenant, Roles: []identity.Role{role}, Password: "ein-langes-passwort"}); err != nil {
+		t.Fatal(err)
+	}
+	// A password login, as in the browser: it also unlocks the tenant key
+	// (the first account of a tenant created it).
+	st, err := ui.Identity.Service.StaffLogin(ctx, email, "ein-langes-passwort", "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ package web
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,7 +80,7 @@ func (u *UI) sachbearbeitung(w http.ResponseWriter, r *http.Request) {
 	}
 	cases, err := u.Inbox.List(r.Context(), a, d.Filter)
 	if err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
 	titles := map[string]string{}
@@ -125,6 +126,7 @@ type fallData struct {
 	NoteErr   string
 	RejectErr string
 	HasPDF    bool
+	RawData   string // the application's data when there is no form model
 	Payment   *clerkPayment // payment (issue 8)
 }
 
@@ -136,11 +138,21 @@ func (u *UI) fallData(r *http.Request, a *identity.Actor, id string) (*fallData,
 	}
 	d := &fallData{Case: c, Title: u.serviceTitle(r, c.Service), Files: sub.Attachments, Mine: c.Assignee == a.Principal,
 		Outcomes: inbox.Outcomes, States: postfach.CaseStates, AskKind: string(postfach.Nachforderung), Outcome: postfach.StateBewilligt}
-	if m, err := u.Antraege.Registry.Model(ctx, sub.FormID, sub.Version); err == nil {
+	if m, err := u.Antraege.Registry.Model(ctx, sub.FormID, sub.Version); err == nil && !c.External {
 		if data, err := decodeInstance(sub.Data); err == nil {
 			for i, p := range m.Pages {
 				d.Pages = append(d.Pages, answerPage{Title: u.pageTitle(m, i, p), Rows: u.answerRows(m, data, i, c.Service, false)})
 			}
+		}
+	}
+	if len(d.Pages) == 0 {
+		// No form model (an external sender's application): the data as
+		// sent, indented.
+		var buf bytes.Buffer
+		if json.Indent(&buf, sub.Data, "", "  ") == nil {
+			d.RawData = buf.String()
+		} else {
+			d.RawData = string(sub.Data)
 		}
 	}
 	d.Payment = u.clerkPaymentOf(ctx, sub.ID) // payment (issue 8)
@@ -164,7 +176,9 @@ func (u *UI) fallData(r *http.Request, a *identity.Actor, id string) (*fallData,
 		d.Template[k] = inbox.FillTemplate(t, values)
 	}
 	d.Decision = d.Template[d.Outcome]
-	if id, err := u.Inbox.FormPDF(ctx, a, c.ID); err == nil && id != "" {
+	if c.External {
+		d.HasPDF = true // offered when the sender sent one; else 404
+	} else if id, err := u.Inbox.FormPDF(ctx, a, c.ID); err == nil && id != "" {
 		d.HasPDF = true
 	}
 	return d, nil
@@ -178,7 +192,7 @@ func (u *UI) fall(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := u.fallData(r, a, r.PathValue("id"))
 	if err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
 	if n := r.URL.Query().Get("hinweis"); n != "" {
@@ -194,7 +208,7 @@ func (u *UI) fallAction(w http.ResponseWriter, r *http.Request, notice string, d
 	}
 	id := r.PathValue("id")
 	if err := do(a, id); err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/sachbearbeitung/"+id+"?hinweis="+notice, http.StatusSeeOther)
@@ -243,12 +257,12 @@ func (u *UI) fallInvalid(w http.ResponseWriter, r *http.Request, a *identity.Act
 	}
 	var e *errs.Error
 	if !errs.Is(err, errs.Invalid) || !errors.As(err, &e) {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return true
 	}
 	d, derr := u.fallData(r, a, id)
 	if derr != nil {
-		u.RenderError(w, r, derr)
+		u.inboxError(w, r, derr)
 		return true
 	}
 	set(d, u.cat.Resolve("de", e.Message, e.Args))
@@ -264,7 +278,7 @@ func (u *UI) fallNachricht(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := parseBody(r); err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
 	id := r.PathValue("id")
@@ -312,13 +326,24 @@ func (u *UI) fallEntscheiden(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := parseBody(r); err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
 	id := r.PathValue("id")
 	files, err := u.readFiles(r)
+	var m *postfach.Message
+	dec := inbox.Decision{Outcome: r.PostFormValue("entscheidung"), Text: r.PostFormValue("bescheidtext"), Files: files}
 	if err == nil {
-		_, err = u.Inbox.Decide(r.Context(), a, id, inbox.Decision{Outcome: r.PostFormValue("entscheidung"), Text: r.PostFormValue("bescheidtext"), Files: files})
+		m, err = u.Inbox.Decide(r.Context(), a, id, dec)
+	}
+	if err == nil && m == nil {
+		// No Postfach back channel (external sender): the Bescheid as PDF
+		// to download and send by another way.
+		var pdf []byte
+		if pdf, err = u.Inbox.BescheidPDF(r.Context(), a, id, dec); err == nil {
+			serveFile(w, "bescheid.pdf", "application/pdf", int64(len(pdf)), bytes.NewReader(pdf))
+			return
+		}
 	}
 	if u.fallInvalid(w, r, a, id, err, func(d *fallData, msg string) {
 		d.Outcome, d.Decision, d.DecideErr = r.PostFormValue("entscheidung"), r.PostFormValue("bescheidtext"), msg
@@ -355,21 +380,12 @@ func (u *UI) fallPDF(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	blobID, err := u.Inbox.FormPDF(r.Context(), a, r.PathValue("id"))
-	if err == nil && blobID == "" {
-		err = errs.E(errs.NotFound, "")
-	}
+	body, err := u.Inbox.FormPDFContent(r.Context(), a, r.PathValue("id"))
 	if err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
-	rc, info, err := u.Antraege.Blobs.Open(r.Context(), blobID)
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
-	defer rc.Close()
-	serveFile(w, "antrag.pdf", "application/pdf", info.Size, rc)
+	serveFile(w, "antrag.pdf", "application/pdf", int64(len(body)), bytes.NewReader(body))
 }
 
 // fallDaten is GET /sachbearbeitung/{id}/daten.json: the application as
@@ -381,7 +397,7 @@ func (u *UI) fallDaten(w http.ResponseWriter, r *http.Request) {
 	}
 	_, sub, err := u.Inbox.Get(r.Context(), a, r.PathValue("id"))
 	if err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -397,7 +413,7 @@ func (u *UI) fallDatei(w http.ResponseWriter, r *http.Request) {
 	}
 	_, sub, err := u.Inbox.Get(r.Context(), a, r.PathValue("id"))
 	if err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
@@ -406,13 +422,12 @@ func (u *UI) fallDatei(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := sub.Attachments[n]
-	rc, _, err := u.Antraege.Blobs.Open(r.Context(), f.BlobID)
+	body, err := u.Inbox.FileContent(r.Context(), a, sub.ID, f)
 	if err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
-	defer rc.Close()
-	serveFile(w, f.Name, f.MediaType, f.Size, rc)
+	serveFile(w, f.Name, f.MediaType, int64(len(body)), bytes.NewReader(body))
 }
 
 // fallExport is GET /sachbearbeitung/{id}/export.zip: the case for the
@@ -426,12 +441,12 @@ func (u *UI) fallExport(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	d, err := u.fallData(r, a, id)
 	if err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
 	_, sub, err := u.Inbox.Get(r.Context(), a, id)
 	if err != nil {
-		u.RenderError(w, r, err)
+		u.inboxError(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/zip")
@@ -455,7 +470,9 @@ func (u *UI) fallExport(w http.ResponseWriter, r *http.Request) {
 	}
 	add("antrag.json", sub.Data)
 	for i, f := range sub.Attachments {
-		copyBlob(fmt.Sprintf("anlagen/%02d-%s", i+1, f.Name), f.BlobID)
+		if body, err := u.Inbox.FileContent(r.Context(), a, id, f); err == nil {
+			add(fmt.Sprintf("anlagen/%02d-%s", i+1, f.Name), body)
+		}
 	}
 	type msgOut struct {
 		ID, Kind, Subject, Body, DueDate string
@@ -495,4 +512,6 @@ func (u *UI) registerSachbearbeitung(rt *httpx.Router) {
 	rt.HandleFunc("POST /sachbearbeitung/{id}/zurueckweisen", u.fallZurueckweisen)
 	rt.HandleFunc("GET /sachbearbeitung/{id}/datei/{n}", u.fallDatei)
 	rt.HandleFunc("GET /sachbearbeitung/{id}/export.zip", u.fallExport)
+	rt.HandleFunc("GET /mitarbeiter/schluessel", u.mitarbeiterSchluessel)
+	rt.HandleFunc("POST /mitarbeiter/schluessel", u.mitarbeiterSchluesselPost)
 }
