@@ -126,7 +126,7 @@ type fallData struct {
 	NoteErr   string
 	RejectErr string
 	HasPDF    bool
-	RawData   string // the application's data when there is no form model
+	RawData   string        // the application's data when there is no form model
 	Payment   *clerkPayment // payment (issue 8)
 }
 
