@@ -281,7 +281,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 	go a.Mailer.Run(ctx, 5*time.Second)
 	go a.FitConnect.Run(ctx)
 	go a.Antraege.Delivery.Run(ctx)
-	go a.Payment.Run(ctx) // payment (issue 8): reconciliation job
+	go a.Inbox.Run(ctx, a.Log) // the clerk workspace picks up its destinations' submissions (ciphertext)
+	go a.Payment.Run(ctx)      // payment (issue 8): reconciliation job
 	log.Info("ozgo listening", "url", url, "version", buildinfo.Version(), "database", a.DB.String(), "data", cfg.DataDir)
 	if isDemo {
 		printDemo(stdout, url, devidpURL, cfg, a.DB, loaded)

@@ -21,11 +21,20 @@ const userUsage = `usage:
                    [--password-stdin] [--totp] [--oidc-issuer URL --oidc-subject SUB]
                    [--json] [--data DIR] [--database-url URL]
   ozgo tenant create --id ID --name NAME [--ars ARS] [--data DIR] [--database-url URL]
+  ozgo tenant key grant --email ADDRESS [--data DIR] [--database-url URL]
+      (standard input: the tenant's recovery code, then the account's password)
+  ozgo tenant key recovery --email ADMIN-ADDRESS [--data DIR] [--database-url URL]
+      (standard input: that tenant admin's password; prints a new recovery code)
 
 Roles: operator (whole platform, no tenant), tenant_admin, clerk (need --tenant),
 service_author. Without --password-stdin a random password is generated and
 printed once; OZGO_USER_PASSWORD may hold the password instead. --totp also
 sets up a second factor and prints its otpauth:// URI once.
+
+Tenant key (docs/schluessel.md): the first account of a tenant creates the
+tenant's key and prints its recovery code once. Later accounts made here get
+no access to the key (the command line does not hold it): a tenant admin
+grants it in the browser, or "ozgo tenant key grant" with the recovery code.
 `
 
 // stdin is the command's standard input; tests replace it.
@@ -101,7 +110,20 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
+	recovery := ""
+	if st.KeyCreated {
+		// The tenant's key was just made: its recovery code, shown once.
+		if recovery, err = a.Identity.NewRecoveryCode(ctx, audit.System, st.TenantID, st.TenantKey()); err != nil {
+			return err
+		}
+	}
 	out := map[string]any{"id": st.ID, "email": st.Email, "tenant": st.TenantID, "roles": st.Roles}
+	if st.TenantID != "" {
+		out["key_access"] = st.KeyAccess
+	}
+	if recovery != "" {
+		out["recovery_code"] = recovery
+	}
 	if generated {
 		out["password"] = password
 	}
@@ -122,10 +144,96 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if secret != "" {
 		fmt.Fprintf(stdout, "second factor (shown once; add to an authenticator app): %s\n", identity.TOTPURI(secret, st.Email))
 	}
+	if recovery != "" {
+		fmt.Fprintf(stdout, "tenant key of %s created. Recovery code (shown once; keep it offline, it opens all applications of the tenant):\n"+
+			"Schlüssel des Mandanten angelegt. Wiederherstellungscode (nur jetzt angezeigt; offline aufbewahren, er öffnet alle Anträge des Mandanten):\n  %s\n", st.TenantID, recovery)
+	}
+	if st.TenantID != "" && !st.KeyAccess {
+		fmt.Fprintf(stdout, "NOTE: tenant %s already has a key; this account has no access to it yet. A tenant admin must grant key access (or: ozgo tenant key grant with the recovery code).\n"+
+			"HINWEIS: Der Mandant %s hat bereits einen Schlüssel; dieses Konto hat noch keinen Zugang. Eine Mandantenverwaltung muss den Schlüsselzugang freigeben (oder: ozgo tenant key grant mit dem Wiederherstellungscode).\n", st.TenantID, st.TenantID)
+	}
+	return nil
+}
+
+// runTenantKey is "ozgo tenant key grant|recovery".
+func runTenantKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "grant" && args[0] != "recovery") {
+		fmt.Fprint(stderr, userUsage)
+		return errUsage
+	}
+	var cfg config.Config
+	fs := flag.NewFlagSet("ozgo tenant key "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, userUsage) }
+	cfg.RegisterStorage(fs, config.DefaultDataDir)
+	email := fs.String("email", "", "e-mail address of the staff account")
+	if err := parseFlags(fs, args[1:], &cfg); err != nil {
+		return err
+	}
+	if *email == "" {
+		fmt.Fprint(stderr, userUsage)
+		return errUsage
+	}
+	in := bufio.NewReader(stdin)
+	readLine := func(what string) (string, error) {
+		line, err := in.ReadString('\n')
+		if err != nil && line == "" {
+			return "", fmt.Errorf("reading %s from standard input: %w", what, err)
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	}
+	a, err := app.Open(ctx, cfg, NewLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if args[0] == "recovery" {
+		pw, err := readLine("the password")
+		if err != nil {
+			return err
+		}
+		key, err := a.Identity.UnlockWithPassword(ctx, *email, pw)
+		if err != nil {
+			return fmt.Errorf("the account does not unlock the tenant key (wrong password, or no key access): %w", err)
+		}
+		st, err := a.Identity.StaffByEmail(ctx, *email)
+		if err != nil {
+			return err
+		}
+		code, err := a.Identity.NewRecoveryCode(ctx, "staff:"+st.ID, st.TenantID, key)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new recovery code of tenant %s (shown once; the old one no longer works):\nneuer Wiederherstellungscode des Mandanten %s (nur jetzt angezeigt; der alte gilt nicht mehr):\n  %s\n", st.TenantID, st.TenantID, code)
+		return nil
+	}
+	code, err := readLine("the recovery code")
+	if err != nil {
+		return err
+	}
+	pw, err := readLine("the account's password")
+	if err != nil {
+		return err
+	}
+	st, err := a.Identity.StaffByEmail(ctx, *email)
+	if err != nil {
+		return err
+	}
+	key, err := a.Identity.RecoverTenantKey(ctx, st.TenantID, code)
+	if err != nil {
+		return fmt.Errorf("the recovery code does not open the key of tenant %s", st.TenantID)
+	}
+	if err := a.Identity.GrantKeyAccessWithKey(ctx, audit.System, *email, pw, key); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "key access granted to %s (tenant %s); it unlocks with the given password at the next login.\n", st.Email, st.TenantID)
 	return nil
 }
 
 func runTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "key" {
+		return runTenantKey(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
 		fmt.Fprint(stderr, userUsage)
 		return errUsage

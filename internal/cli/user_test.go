@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -42,6 +43,26 @@ func TestUserCreate(t *testing.T) {
 	code, out, errOut = run("ein-gutes-langes-passwort\n", "user", "create", "--email", "c@example.org", "--role", "clerk", "--tenant", "tue", "--password-stdin", "--data", dir)
 	if code != ExitOK || strings.Contains(out, "password") || !strings.Contains(out, "in tenant tue") {
 		t.Errorf("clerk: %d %s %s", code, out, errOut)
+	}
+	// The first account of the tenant created its key: the recovery code
+	// is shown once. The next account has no key access; the recovery
+	// code grants it.
+	m := regexp.MustCompile(`(?m)^  ([A-Z0-9]{5}(-[A-Z0-9]{5}){3})$`).FindStringSubmatch(out)
+	if m == nil || !strings.Contains(out, "Wiederherstellungscode") {
+		t.Fatalf("no recovery code: %s", out)
+	}
+	code, out, _ = run("noch-ein-langes-passwort\n", "user", "create", "--email", "d@example.org", "--role", "clerk", "--tenant", "tue", "--password-stdin", "--data", dir)
+	if code != ExitOK || !strings.Contains(out, "HINWEIS") || strings.Contains(out, "Wiederherstellungscode (nur") {
+		t.Errorf("second clerk: %d %s", code, out)
+	}
+	if code, _, errOut := run("FALSCH\nnoch-ein-langes-passwort\n", "tenant", "key", "grant", "--email", "d@example.org", "--data", dir); code != ExitError || !strings.Contains(errOut, "recovery code") {
+		t.Errorf("grant with a wrong code: %d %s", code, errOut)
+	}
+	if code, out, errOut := run(m[1]+"\nnoch-ein-langes-passwort\n", "tenant", "key", "grant", "--email", "d@example.org", "--data", dir); code != ExitOK || !strings.Contains(out, "granted") {
+		t.Errorf("grant: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := run("noch-ein-langes-passwort\n", "tenant", "key", "recovery", "--email", "d@example.org", "--data", dir); code != ExitOK || !strings.Contains(out, "neuer Wiederherstellungscode") {
+		t.Errorf("new recovery code after grant: %d %s %s", code, out, errOut)
 	}
 	if code, _, _ := run("", "user", "create", "--email", "x@example.org", "--data", dir); code != ExitUsage {
 		t.Errorf("without role: %d", code)

@@ -302,10 +302,30 @@ func (s *Service) GrantKeyAccess(ctx context.Context, actor *Actor, staffID, sec
 	if actor.TenantKey == nil {
 		return errs.K(errs.Conflict, "identity.key.locked")
 	}
-	if err := s.checkTenantKey(ctx, s.DB, st.TenantID, actor.TenantKey); err != nil {
+	return s.grant(ctx, actor.ID(), st, secret, actor.TenantKey)
+}
+
+// GrantKeyAccessWithKey is GrantKeyAccess from the command line, with a
+// tenant key opened by the recovery code (RecoverTenantKey).
+func (s *Service) GrantKeyAccessWithKey(ctx context.Context, actorID, email, secret string, key []byte) error {
+	st, err := s.loadStaff(ctx, s.DB, "email = ?", normEmail(email))
+	if err != nil {
 		return err
 	}
-	w, err := wrapKey(st.TenantID, staffHolder(st.ID), secret, actor.TenantKey)
+	if st.TenantID == "" {
+		return errs.E(errs.NotFound, "")
+	}
+	if len([]rune(secret)) < MinPasswordLength {
+		return errs.FieldError("schluesselkennwort", "identity.staff.password_short", MinPasswordLength)
+	}
+	return s.grant(ctx, actorID, st, secret, key)
+}
+
+func (s *Service) grant(ctx context.Context, actorID string, st *Staff, secret string, key []byte) error {
+	if err := s.checkTenantKey(ctx, s.DB, st.TenantID, key); err != nil {
+		return err
+	}
+	w, err := wrapKey(st.TenantID, staffHolder(st.ID), secret, key)
 	if err != nil {
 		return err
 	}
@@ -313,7 +333,7 @@ func (s *Service) GrantKeyAccess(ctx context.Context, actor *Actor, staffID, sec
 		if err := s.storeWrap(ctx, tx, st.TenantID, w); err != nil {
 			return err
 		}
-		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: actor.ID(), Action: "tenant_key.granted", ObjectType: "staff", ObjectID: st.ID, Tenant: st.TenantID, Outcome: audit.Success})
+		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: actorID, Action: "tenant_key.granted", ObjectType: "staff", ObjectID: st.ID, Tenant: st.TenantID, Outcome: audit.Success})
 		return err
 	})
 }
@@ -515,4 +535,9 @@ func (s *Service) ResetPassword(ctx context.Context, actor *Actor, staffID, pass
 			Details: map[string]string{"key_access": fmt.Sprint(w != nil)}})
 		return err
 	})
+}
+
+// StaffByEmail returns a staff account by its e-mail address.
+func (s *Service) StaffByEmail(ctx context.Context, email string) (*Staff, error) {
+	return s.loadStaff(ctx, s.DB, "email = ?", normEmail(email))
 }

@@ -23,7 +23,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -264,6 +266,14 @@ func (s *Service) pickupOne(ctx context.Context, dest, tenant, fcSub string) err
 		}
 		return nil
 	})
+	if err != nil && !errors.Is(err, errAlreadyCopied) {
+		// Copied concurrently (another process, or List and the worker):
+		// the unique fc_submission_id refused the second copy.
+		var have int
+		if s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM inbox_cases WHERE fc_submission_id = ?`, fcSub).Scan(&have) == nil && have > 0 {
+			err = errAlreadyCopied
+		}
+	}
 	if errors.Is(err, errAlreadyCopied) {
 		cleanup()
 		return nil
@@ -446,4 +456,26 @@ func nameKey(tenantKey []byte, tenant string) []byte {
 	m := hmac.New(sha256.New, tenantKey)
 	m.Write([]byte("inbox-name-index-v2:" + tenant))
 	return m.Sum(nil)
+}
+
+// PickupEvery is how often Run picks up submissions.
+const PickupEvery = 30 * time.Second
+
+// Run picks up the submissions of all workspace destinations until ctx
+// ends, so they are copied soon after they arrive even when no clerk
+// lists the cases (and before the Zustelldienst's deadlines). It needs no
+// key: it copies ciphertext only.
+func (s *Service) Run(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(PickupEvery)
+	defer t.Stop()
+	for {
+		if _, err := s.Pickup(ctx, ""); err != nil && ctx.Err() == nil && log != nil {
+			log.Warn("inbox: pickup", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
