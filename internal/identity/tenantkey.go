@@ -541,3 +541,43 @@ func (s *Service) ResetPassword(ctx context.Context, actor *Actor, staffID, pass
 func (s *Service) StaffByEmail(ctx context.Context, email string) (*Staff, error) {
 	return s.loadStaff(ctx, s.DB, "email = ?", normEmail(email))
 }
+
+// TenantStaff lists the staff accounts of the actor's tenant, by name,
+// with KeyAccess set, for its tenant admins.
+func (s *Service) TenantStaff(ctx context.Context, actor *Actor) ([]*Staff, error) {
+	if actor == nil || actor.TenantID == "" {
+		return nil, errs.E(errs.NotFound, "")
+	}
+	if err := Authorize(actor, ActionManage, Object{Type: "staff", TenantID: actor.TenantID}); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT id FROM staff WHERE tenant_id = ? ORDER BY name, email`, actor.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*Staff, 0, len(ids))
+	for _, id := range ids {
+		st, err := s.StaffByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if st.KeyAccess, err = s.HasKeyAccess(ctx, id); err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}

@@ -514,4 +514,7 @@ func (u *UI) registerSachbearbeitung(rt *httpx.Router) {
 	rt.HandleFunc("GET /sachbearbeitung/{id}/export.zip", u.fallExport)
 	rt.HandleFunc("GET /mitarbeiter/schluessel", u.mitarbeiterSchluessel)
 	rt.HandleFunc("POST /mitarbeiter/schluessel", u.mitarbeiterSchluesselPost)
+	rt.HandleFunc("GET /verwaltung/mitarbeiter", u.mitarbeiter)
+	rt.HandleFunc("POST /verwaltung/mitarbeiter", u.mitarbeiterPost)
+	rt.HandleFunc("POST /verwaltung/mitarbeiter/{id}/passwort", u.mitarbeiterPasswort)
 }

@@ -502,3 +502,76 @@ func TestTenantAdminGrantsClerk(t *testing.T) {
 		t.Error("a wrong recovery code opens the key")
 	}
 }
+
+// TestStaffAdminPage: a tenant admin creates a clerk in the browser; the
+// clerk logs in with that password and opens the tenant's cases; the
+// admin resets a password; bad input gets errors at the fields.
+func TestStaffAdminPage(t *testing.T) {
+	db := dbtest.SQLite(t)
+	ui, h := antragUI(t, db)
+	ctx := context.Background()
+	fc := ui.Antraege.Delivery.FC
+	ui.Inbox.FC = fc
+	dest := routeDest(t, ui)
+	admin := staffCookie(t, ui, "admin@tue.example", "tuebingen", identity.RoleTenantAdmin)
+	storeDestKeys(t, ui, dest.ID, "tuebingen", "admin@tue.example")
+	foreignAdmin := staffCookie(t, ui, "admin@ber.example", "ber", identity.RoleTenantAdmin)
+	sendExternal(t, fc, dest)
+
+	w := send(h, "GET", "/verwaltung/mitarbeiter", nil, admin)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "admin@tue.example") {
+		t.Fatalf("page: %d", w.Code)
+	}
+	checkPage(t, w.Body.String())
+	w = send(h, "POST", "/verwaltung/mitarbeiter", url.Values{"name": {"Erika Muster"}, "email": {"kein-mail"}, "rolle": {"clerk"}, "password": {"kurz"}}, admin)
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "kern-error") {
+		t.Fatalf("bad input: %d", w.Code)
+	}
+	checkPage(t, w.Body.String())
+	w = send(h, "POST", "/verwaltung/mitarbeiter", url.Values{"name": {"Erika Muster"}, "email": {"erika@tue.example"}, "rolle": {"clerk"}, "password": {"erikas-passwort-1"}}, admin)
+	if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Location"), "hinweis=angelegt") || strings.Contains(w.Header().Get("Location"), "ohne") {
+		t.Fatalf("create: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if w := send(h, "GET", "/verwaltung/mitarbeiter?hinweis=angelegt", nil, admin); !strings.Contains(w.Body.String(), "erika@tue.example") || !strings.Contains(w.Body.String(), "Zugang zum Schlüssel") {
+		t.Error("the new account is not listed with key access")
+	}
+	if w := send(h, "GET", "/verwaltung/mitarbeiter", nil, foreignAdmin); strings.Contains(w.Body.String(), "erika@tue.example") {
+		t.Error("another tenant's admin sees the account")
+	}
+	st, err := ui.Identity.Service.StaffLogin(ctx, "erika@tue.example", "erikas-passwort-1", "192.0.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := ui.Identity.Service.FinishStaffLogin(ctx, "", st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	erika := &http.Cookie{Name: sessionCookie, Value: sess.Token}
+	if w := send(h, "GET", "/sachbearbeitung", nil, erika); w.Code != 200 {
+		t.Fatalf("list as the new clerk: %d", w.Code)
+	}
+	var id string
+	if err := db.QueryRowContext(ctx, `SELECT id FROM inbox_cases`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if w := send(h, "GET", "/sachbearbeitung/"+id, nil, erika); w.Code != 200 || !strings.Contains(w.Body.String(), extFamily) {
+		t.Errorf("case as the new clerk: %d", w.Code)
+	}
+	// A reset by a foreign admin is 404; the own admin's works and ends
+	// the clerk's sessions.
+	if w := send(h, "POST", "/verwaltung/mitarbeiter/"+st.ID+"/passwort", url.Values{"password": {"ein-fremdes-passwort"}}, foreignAdmin); w.Code != http.StatusNotFound {
+		t.Errorf("foreign reset: %d", w.Code)
+	}
+	if w := send(h, "POST", "/verwaltung/mitarbeiter/"+st.ID+"/passwort", url.Values{"password": {"kurz"}}, admin); w.Code != http.StatusUnprocessableEntity {
+		t.Errorf("short reset: %d", w.Code)
+	}
+	if w := send(h, "POST", "/verwaltung/mitarbeiter/"+st.ID+"/passwort", url.Values{"password": {"erikas-neues-passwort"}}, admin); w.Code != http.StatusSeeOther {
+		t.Fatalf("reset: %d", w.Code)
+	}
+	if w := send(h, "GET", "/sachbearbeitung/"+id, nil, erika); w.Code != http.StatusSeeOther {
+		t.Errorf("old session after reset: %d", w.Code)
+	}
+	if _, err := ui.Identity.Service.UnlockWithPassword(ctx, "erika@tue.example", "erikas-neues-passwort"); err != nil {
+		t.Errorf("the new password does not unlock the key: %v", err)
+	}
+}
