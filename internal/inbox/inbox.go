@@ -305,7 +305,20 @@ type Note struct {
 	At     time.Time
 }
 
-// AddNote stores an internal note (sealed; never shown to the applicant).
+// noteKey is the key of a tenant's internal notes, derived from the
+// tenant key (HMAC-SHA256 as a PRF); nil tenant keys give a key that
+// opens nothing.
+func noteKey(tenantKey []byte, tenant string) []byte {
+	if tenantKey == nil {
+		return nil
+	}
+	m := hmac.New(sha256.New, tenantKey)
+	m.Write([]byte("inbox-notes-v1:" + tenant))
+	return m.Sum(nil)
+}
+
+// AddNote stores an internal note (sealed under a key derived from the
+// tenant key; never shown to the applicant).
 func (s *Service) AddNote(ctx context.Context, a *identity.Actor, id, text string) error {
 	c, err := s.load(ctx, id)
 	if err != nil {
@@ -321,8 +334,11 @@ func (s *Service) AddNote(ctx context.Context, a *identity.Actor, id, text strin
 	if len([]rune(text)) > 10000 {
 		return errs.FieldError("notiz", "inbox.error.note_long")
 	}
+	if a.TenantKey == nil {
+		return ErrKeyLocked
+	}
 	nid := identity.NewToken()[:32]
-	sealed, err := s.Keys.Seal([]byte(text), []byte("inbox note "+nid))
+	sealed, err := crypt.SealWith(noteKey(a.TenantKey, c.TenantID), []byte(text), []byte("inbox note "+nid))
 	if err != nil {
 		return err
 	}
@@ -357,9 +373,13 @@ func (s *Service) Notes(ctx context.Context, a *identity.Actor, id string) ([]No
 		if err := rows.Scan(&nid, &n.Author, &sealed, &at); err != nil {
 			return nil, err
 		}
-		plain, err := s.Keys.Open(sealed, []byte("inbox note "+nid))
+		// Notes are sealed under a key derived from the tenant key; notes
+		// written before the tenant key model are under the master key.
+		plain, err := crypt.OpenWith(noteKey(a.TenantKey, c.TenantID), sealed, []byte("inbox note "+nid))
 		if err != nil {
-			return nil, err
+			if plain, err = s.Keys.Open(sealed, []byte("inbox note "+nid)); err != nil {
+				return nil, ErrKeyLocked
+			}
 		}
 		n.Text, n.At = string(plain), store.ParseTime(at)
 		out = append(out, n)

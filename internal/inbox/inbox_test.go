@@ -50,3 +50,29 @@ func TestLooksLikeReference(t *testing.T) {
 		}
 	}
 }
+
+// FuzzExternalNames: the name fields of an external sender's application
+// (JSON of unknown shape, decrypted) are found without panicking, and only
+// string values are returned.
+func FuzzExternalNames(f *testing.F) {
+	f.Add([]byte(`{"antragsteller":{"familienname":"Muster","vorname":"Erika"},"name":["A","B"]}`))
+	f.Add([]byte(`[1,2,{"nachname":null}]`))
+	f.Add([]byte(`"x"`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		keys := nameKeysOf(data)
+		for _, n := range applicantNames(data, keys) {
+			_ = nameWords(n)
+		}
+	})
+}
+
+func TestNameKeysOf(t *testing.T) {
+	keys := nameKeysOf([]byte(`{"antragsteller":{"familienname":"Muster","Vorname":"Erika","strasse":"Am Markt"},"name":"Firma"}`))
+	if !keys["familienname"] || !keys["Vorname"] || !keys["name"] || keys["strasse"] || keys["antragsteller"] {
+		t.Errorf("keys: %v", keys)
+	}
+	names := applicantNames([]byte(`{"antragsteller":{"familienname":"Muster","strasse":"Am Markt"}}`), keys)
+	if len(names) != 1 || names[0] != "Muster" {
+		t.Errorf("names: %v", names)
+	}
+}

@@ -75,6 +75,20 @@ func TestWorkspaceAnswersZustelldienst(t *testing.T) {
 	if got := events(fcCase); !strings.Contains(got, "accept-submission") {
 		t.Errorf("events after working the case: %s", got)
 	}
+	// The workspace copied the submission before accepting it, mapped to
+	// ozgo's own submission (whose status monitor and Postfach stay), and
+	// lists it once.
+	var copied string
+	if err := db.QueryRowContext(ctx, `SELECT submission_id FROM inbox_cases WHERE id = ?`, caseID).Scan(&copied); err != nil || copied != caseID {
+		t.Errorf("copy of the own submission: %q %v", copied, err)
+	}
+	var ref string
+	if err := db.QueryRowContext(ctx, `SELECT reference FROM submissions WHERE id = ?`, caseID).Scan(&ref); err != nil {
+		t.Fatal(err)
+	}
+	if w := send(h, "GET", "/sachbearbeitung?stand=alle", nil, clerk); strings.Count(w.Body.String(), ">"+ref+"<") != 1 {
+		t.Errorf("the own case is not listed exactly once")
+	}
 	// Accepted: no formal rejection any more.
 	if w := send(h, "POST", "/sachbearbeitung/"+caseID+"/zurueckweisen", url.Values{"grund": {"falsch"}}, clerk); w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("reject after accept: %d", w.Code)

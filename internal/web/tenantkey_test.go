@@ -239,6 +239,14 @@ func TestExternalSenderInWorkspace(t *testing.T) {
 		}
 	}
 
+	// An internal note: sealed under a key derived from the tenant key.
+	if w := send(h, "POST", base+"/notiz", url.Values{"notiz": {"Rueckruf-Notiz-5531"}}, clerk); w.Code != http.StatusSeeOther {
+		t.Fatalf("note: %d", w.Code)
+	}
+	if w := send(h, "GET", base, nil, clerk); !strings.Contains(w.Body.String(), "Rueckruf-Notiz-5531") {
+		t.Error("the note is not shown")
+	}
+
 	// Working it accepts the submission at the Zustelldienst.
 	if w := send(h, "POST", base+"/stand", url.Values{"stand": {"in_bearbeitung"}}, clerk); w.Code != http.StatusSeeOther {
 		t.Fatalf("state: %d %s", w.Code, w.Body.String())
@@ -264,7 +272,7 @@ func TestExternalSenderInWorkspace(t *testing.T) {
 	if tables := dbContains(t, db, ref); len(tables) == 0 {
 		t.Fatal("the database scan finds nothing, not even the reference")
 	}
-	for _, s := range []string{extFamily, extConcern, extAttachment, "Antrag-Formular-9932"} {
+	for _, s := range []string{extFamily, extConcern, extAttachment, "Antrag-Formular-9932", "Rueckruf-Notiz-5531"} {
 		if tables := dbContains(t, db, s); len(tables) > 0 {
 			t.Errorf("%q in plaintext in %v", s, tables)
 		}
@@ -408,7 +416,10 @@ func sessionKeyFrom(t *testing.T, secret string) []byte {
 // account created without the key (command line) cannot, and a clerk of
 // another tenant gets 404.
 func TestTenantAdminGrantsClerk(t *testing.T) {
-	db := dbtest.SQLite(t)
+	dbtest.Engines(t, testTenantAdminGrantsClerk)
+}
+
+func testTenantAdminGrantsClerk(t *testing.T, db *store.DB) {
 	ui, h := antragUI(t, db)
 	ctx := context.Background()
 	fc := ui.Antraege.Delivery.FC
