@@ -7,8 +7,8 @@
 //     already has a key, gets no key access: the command says so, and
 //     the workspace explains that the key is locked (a wrong key password
 //     is refused);
-//   - the admin sets a new password for it, which grants the key; with it
-//     the workspace opens.
+//   - the admin sets a new password for it, which grants the key, and
+//     makes a recovery code; with the new password the workspace opens.
 //
 // Every ozgo page is checked on arrival, axe included.
 
@@ -89,6 +89,10 @@ describe('Schlüssel der Behörde', { timeout: 300_000 }, () => {
     const row = ap.getByRole('row', { name: /ohne@tuebingen\.example/ });
     await admin.click(row.getByRole('button', { name: 'Passwort setzen' }), { title: 'Mitarbeitende – ozgo' });
     assert.ok((await ap.locator('main').innerText()).includes('der Schlüsselzugang gilt mit dem neuen Passwort'));
+
+    // --- A recovery code, shown once. ---
+    await admin.click(ap.getByRole('button', { name: 'Neuen Wiederherstellungscode erzeugen' }), { title: 'Mitarbeitende – ozgo' });
+    assert.match(await ap.locator('main').innerText(), /[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}/);
 
     const unlocked = await staffLogin(t, 'ohne@tuebingen.example', 'jetzt-mit-schluessel-2026');
     await unlocked.goto('/sachbearbeitung', { title: 'Sachbearbeitung – ozgo' });

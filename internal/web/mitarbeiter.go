@@ -23,6 +23,7 @@ type mitarbeiterData struct {
 	Err      map[string]string
 	ResetID  string // the row whose reset failed
 	ResetErr string
+	Recovery string // a new recovery code, shown once
 }
 
 type mitarbeiterIn struct{ Name, Email, Role string }
@@ -135,4 +136,26 @@ func (u *UI) mitarbeiterPasswort(w http.ResponseWriter, r *http.Request) {
 		n = "zurueckgesetzt_ohne_schluessel"
 	}
 	http.Redirect(w, r, "/verwaltung/mitarbeiter?hinweis="+n, http.StatusSeeOther)
+}
+
+// mitarbeiterRecovery is POST /verwaltung/mitarbeiter/wiederherstellungscode:
+// a new recovery code of the tenant key, shown once on the answer page
+// (never stored in plaintext, never sent anywhere); the old one stops
+// working.
+func (u *UI) mitarbeiterRecovery(w http.ResponseWriter, r *http.Request) {
+	a, ok := u.requireStaffAdmin(w, r)
+	if !ok {
+		return
+	}
+	if a.TenantKey == nil {
+		u.renderSchluessel(w, r, http.StatusForbidden, schluesselData{})
+		return
+	}
+	code, err := u.Identity.Service.NewRecoveryCode(r.Context(), a.ID(), a.TenantID, a.TenantKey)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	u.mitarbeiterPage(w, r, a, http.StatusOK, &mitarbeiterData{Recovery: code})
 }

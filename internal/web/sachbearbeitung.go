@@ -517,4 +517,5 @@ func (u *UI) registerSachbearbeitung(rt *httpx.Router) {
 	rt.HandleFunc("GET /verwaltung/mitarbeiter", u.mitarbeiter)
 	rt.HandleFunc("POST /verwaltung/mitarbeiter", u.mitarbeiterPost)
 	rt.HandleFunc("POST /verwaltung/mitarbeiter/{id}/passwort", u.mitarbeiterPasswort)
+	rt.HandleFunc("POST /verwaltung/mitarbeiter/wiederherstellungscode", u.mitarbeiterRecovery)
 }

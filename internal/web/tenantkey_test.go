@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -267,6 +268,21 @@ func TestExternalSenderInWorkspace(t *testing.T) {
 	}
 	if w := send(h, "GET", base, nil, clerk); !strings.Contains(w.Body.String(), "bewilligt") {
 		t.Error("state after the decision")
+	}
+
+	// A formal rejection of a second external application: the
+	// Zustelldienst gets reject-submission, nobody in ozgo a message.
+	fcSub2 := sendExternal(t, fc, dest)
+	send(h, "GET", "/sachbearbeitung", nil, clerk)
+	var id2 string
+	if err := db.QueryRowContext(ctx, `SELECT id FROM inbox_cases WHERE fc_submission_id = ?`, fcSub2).Scan(&id2); err != nil {
+		t.Fatal(err)
+	}
+	if w := send(h, "POST", "/sachbearbeitung/"+id2+"/zurueckweisen", url.Values{"grund": {"Nicht zuständig."}}, clerk); w.Code != http.StatusSeeOther {
+		t.Fatalf("reject: %d %s", w.Code, w.Body.String())
+	}
+	if err := db.QueryRowContext(ctx, `SELECT status FROM fc_submissions WHERE id = ?`, fcSub2).Scan(&status); err != nil || status != "rejected" {
+		t.Errorf("status after rejecting: %q %v", status, err)
 	}
 
 	if tables := dbContains(t, db, ref); len(tables) == 0 {
@@ -584,5 +600,26 @@ func TestStaffAdminPage(t *testing.T) {
 	}
 	if _, err := ui.Identity.Service.UnlockWithPassword(ctx, "erika@tue.example", "erikas-neues-passwort"); err != nil {
 		t.Errorf("the new password does not unlock the key: %v", err)
+	}
+	// A new recovery code, shown once, opens the key.
+	w = send(h, "POST", "/verwaltung/mitarbeiter/wiederherstellungscode", url.Values{}, admin)
+	m := regexp.MustCompile(`<code class="ozgo-code">([A-Z0-9-]+)</code>`).FindStringSubmatch(w.Body.String())
+	if w.Code != 200 || m == nil {
+		t.Fatalf("recovery code: %d", w.Code)
+	}
+	checkPage(t, w.Body.String())
+	if _, err := ui.Identity.Service.RecoverTenantKey(ctx, "tuebingen", m[1]); err != nil {
+		t.Errorf("the shown recovery code does not open the key: %v", err)
+	}
+	st, err = ui.Identity.Service.StaffLogin(ctx, "erika@tue.example", "erikas-neues-passwort", "192.0.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess, err = ui.Identity.Service.FinishStaffLogin(ctx, "", st); err != nil {
+		t.Fatal(err)
+	}
+	erika = &http.Cookie{Name: sessionCookie, Value: sess.Token}
+	if w := send(h, "POST", "/verwaltung/mitarbeiter/wiederherstellungscode", url.Values{}, erika); w.Code != http.StatusNotFound {
+		t.Errorf("a clerk makes a recovery code: %d", w.Code)
 	}
 }
