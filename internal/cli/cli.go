@@ -225,7 +225,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, isDe
 		if err != nil {
 			return err
 		}
-		if err := a.Inbox.StoreKeys(ctx, tenantKey, z.DestinationID, z.TenantID, encKey, sigKey); err != nil {
+		if err := a.Inbox.StoreKeys(ctx, audit.System, tenantKey, z.DestinationID, z.TenantID, encKey, sigKey); err != nil {
 			return err
 		}
 		more, err := demo.LoadTenants(ctx, a.Tenants, a.Identity)

@@ -157,3 +157,39 @@ func TestSealKeyRotation(t *testing.T) {
 		t.Errorf("old keyring opening new message: err = %v, want ErrUnknownKey", err)
 	}
 }
+
+func TestSealWith(t *testing.T) {
+	key, _ := GenerateKey()
+	other, _ := GenerateKey()
+	msg, err := SealWith(key, []byte("geheim"), []byte("ad"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := OpenWith(key, msg, []byte("ad")); err != nil || string(got) != "geheim" {
+		t.Fatalf("open: %q %v", got, err)
+	}
+	for name, try := range map[string]func() ([]byte, error){
+		"other key":   func() ([]byte, error) { return OpenWith(other, msg, []byte("ad")) },
+		"other ad":    func() ([]byte, error) { return OpenWith(key, msg, []byte("xx")) },
+		"short key":   func() ([]byte, error) { return OpenWith(key[:16], msg, []byte("ad")) },
+		"truncated":   func() ([]byte, error) { return OpenWith(key, msg[:10], []byte("ad")) },
+		"bad version": func() ([]byte, error) { m := append([]byte{2}, msg[1:]...); return OpenWith(key, m, []byte("ad")) },
+	} {
+		if _, err := try(); err == nil {
+			t.Errorf("%s opens", name)
+		}
+	}
+	if _, err := SealWith(key[:16], nil, nil); err == nil {
+		t.Error("a short key seals")
+	}
+}
+
+func FuzzOpenWith(f *testing.F) {
+	key, _ := GenerateKey()
+	msg, _ := SealWith(key, []byte("x"), nil)
+	f.Add(msg)
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = OpenWith(key, b, nil)
+	})
+}

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -299,6 +300,11 @@ func TestStaffLoginThrottleAndTOTP(t *testing.T) {
 		if err != nil || !a.LoggedIn() || a.TenantID != "tue" || !a.Has(RoleClerk) {
 			t.Fatalf("actor: %+v %v", a, err)
 		}
+		// The password unlocked the tenant key (this first account of the
+		// tenant created it); the session gives it after the second factor.
+		if len(a.TenantKey) != 32 {
+			t.Error("no tenant key after password and second factor")
+		}
 		// The same code cannot log in a second session.
 		sess2, _ := s.FinishStaffLogin(ctx, "", got)
 		if err := s.VerifySecondFactor(ctx, sess2, code, "192.0.2.1"); !errs.Is(err, errs.Invalid) {
@@ -454,6 +460,96 @@ func TestMandates(t *testing.T) {
 		}
 		if _, err := s.Organisation(ctx, stranger, org.ID); !errs.Is(err, errs.NotFound) {
 			t.Errorf("stranger opens organisation: %v", err)
+		}
+	})
+}
+
+func TestTenantKey(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newService(t, db)
+		for _, id := range []string{"tue", "ber"} {
+			if err := s.CreateTenant(ctx, "system", id, id, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first, err := s.CreateStaff(ctx, "system", NewStaff{Email: "a@tue.example", Roles: []Role{RoleTenantAdmin}, TenantID: "tue", Password: "erstes-passwort-1"})
+		if err != nil || !first.KeyCreated || !first.KeyAccess || len(first.TenantKey()) != 32 {
+			t.Fatalf("first account: %v %+v", err, first)
+		}
+		key := first.TenantKey()
+		other, err := s.CreateStaff(ctx, "system", NewStaff{Email: "a@ber.example", Roles: []Role{RoleTenantAdmin}, TenantID: "ber", Password: "erstes-passwort-1"})
+		if err != nil || !other.KeyCreated || bytes.Equal(other.TenantKey(), key) {
+			t.Fatal("tenants share a key")
+		}
+		// Later accounts: without the key no access; another tenant's key
+		// is refused; the right one is wrapped.
+		if st, err := s.CreateStaff(ctx, "system", NewStaff{Email: "b@tue.example", Roles: []Role{RoleClerk}, TenantID: "tue", Password: "zweites-passwort-2"}); err != nil || st.KeyAccess || st.KeyCreated {
+			t.Errorf("without key: %v %+v", err, st)
+		}
+		if _, err := s.CreateStaff(ctx, "system", NewStaff{Email: "c@tue.example", Roles: []Role{RoleClerk}, TenantID: "tue", Password: "drittes-passwort-3", TenantKey: other.TenantKey()}); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("foreign key: %v", err)
+		}
+		st, err := s.CreateStaff(ctx, "system", NewStaff{Email: "c@tue.example", Roles: []Role{RoleClerk}, TenantID: "tue", Password: "drittes-passwort-3", TenantKey: key})
+		if err != nil || !st.KeyAccess {
+			t.Fatalf("with key: %v", err)
+		}
+		if k, err := s.UnlockWithPassword(ctx, "c@tue.example", "drittes-passwort-3"); err != nil || !bytes.Equal(k, key) {
+			t.Errorf("unlock: %v", err)
+		}
+		if _, err := s.UnlockWithPassword(ctx, "b@tue.example", "zweites-passwort-2"); err == nil {
+			t.Error("an account without access unlocks")
+		}
+		// The wraps and the check value do not contain the key.
+		rows, err := db.QueryContext(ctx, `SELECT wrapped, salt FROM tenant_key_wraps`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var w, salt []byte
+			if err := rows.Scan(&w, &salt); err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(w, key) || bytes.Contains(salt, key) {
+				t.Error("a wrap holds the key in plaintext")
+			}
+		}
+		rows.Close()
+		// A password change re-wraps: the old password no longer opens it.
+		if err := s.ChangePassword(ctx, st.ID, "falsch-falsch-falsch", "viertes-passwort-4"); !errs.Is(err, errs.Invalid) {
+			t.Errorf("change with a wrong password: %v", err)
+		}
+		if err := s.ChangePassword(ctx, st.ID, "drittes-passwort-3", "viertes-passwort-4"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UnlockWithPassword(ctx, "c@tue.example", "drittes-passwort-3"); err == nil {
+			t.Error("the old password still unlocks")
+		}
+		if k, err := s.UnlockWithPassword(ctx, "c@tue.example", "viertes-passwort-4"); err != nil || !bytes.Equal(k, key) {
+			t.Errorf("new password: %v", err)
+		}
+		// The session holds the key until it ends.
+		got, err := s.StaffLogin(ctx, "c@tue.example", "viertes-passwort-4", "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := s.FinishStaffLogin(ctx, "", got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.Session(ctx, sess.Token)
+		if err != nil || !bytes.Equal(again.TenantKey, key) {
+			t.Fatalf("session key: %v", err)
+		}
+		if err := s.EndSession(ctx, sess.Token); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Session(ctx, sess.Token); !errs.Is(err, errs.NotFound) {
+			t.Error("session alive after logout")
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE tenant_key IS NOT NULL`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("keys left in sessions: %d %v", n, err)
 		}
 	})
 }

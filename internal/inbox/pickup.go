@@ -29,6 +29,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/fitconnect"
@@ -66,8 +67,8 @@ func subscriber(dest, tenant string) fitconnect.Principal {
 // signing key (PS512, signs the answers to the Zustelldienst), both
 // private JWKs with a kid, are kept sealed under the tenant key.
 // tenantKey is the key of the storing tenant admin's session (or of the
-// demo's known staff password).
-func (s *Service) StoreKeys(ctx context.Context, tenantKey []byte, dest, tenant string, encJWK, sigJWK []byte) error {
+// demo's known staff password); actor is who stores, for the audit log.
+func (s *Service) StoreKeys(ctx context.Context, actor string, tenantKey []byte, dest, tenant string, encJWK, sigJWK []byte) error {
 	if tenantKey == nil {
 		return ErrKeyLocked
 	}
@@ -92,8 +93,11 @@ func (s *Service) StoreKeys(ctx context.Context, tenantKey []byte, dest, tenant 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inbox_keys WHERE destination_id = ?`, dest); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO inbox_keys (destination_id, tenant_id, signing_key, encryption_key, sealed_by, created_at) VALUES (?, ?, ?, ?, 'tenant', ?)`,
-			dest, tenant, sig, enc, store.FormatTime(s.now()))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inbox_keys (destination_id, tenant_id, signing_key, encryption_key, sealed_by, created_at) VALUES (?, ?, ?, ?, 'tenant', ?)`,
+			dest, tenant, sig, enc, store.FormatTime(s.now())); err != nil {
+			return err
+		}
+		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "destination.keys_stored", ObjectType: "destination", ObjectID: dest, Tenant: tenant, Outcome: audit.Success})
 		return err
 	})
 }
@@ -264,7 +268,9 @@ func (s *Service) pickupOne(ctx context.Context, dest, tenant, fcSub string) err
 				return err
 			}
 		}
-		return nil
+		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: audit.System, Action: "case.picked_up", ObjectType: "case", ObjectID: id, Tenant: tenant, Outcome: audit.Success,
+			Details: map[string]string{"destination": dest, "fc_submission": fcSub}})
+		return err
 	})
 	if err != nil && !errors.Is(err, errAlreadyCopied) {
 		// Copied concurrently (another process, or List and the worker):

@@ -138,7 +138,7 @@ func storeDestKeys(t *testing.T, ui *UI, dest, tenant, email string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ui.Inbox.StoreKeys(ctx, key, dest, tenant, encJWK, sigJWK); err != nil {
+	if err := ui.Inbox.StoreKeys(ctx, "system", key, dest, tenant, encJWK, sigJWK); err != nil {
 		t.Fatal(err)
 	}
 }
