@@ -60,9 +60,10 @@ func TestStaffSSO(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	var c *http.Client
 	login := func(person string) *http.Response {
 		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar}
+		c = &http.Client{Jar: jar}
 		page, err := c.Get(uiSrv.URL + "/mitarbeiter/anmelden")
 		if err != nil {
 			t.Fatal(err)
@@ -93,6 +94,26 @@ func TestStaffSSO(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/konto" || !strings.Contains(string(body), "Anna Sachbearbeiterin") {
 		t.Fatalf("staff SSO: %d %s", resp.StatusCode, resp.Request.URL)
+	}
+	// Single sign-on brings no password: the tenant key is locked in this
+	// session, the workspace says so, and the key password (here the
+	// account's password at creation) unlocks it (docs/schluessel.md).
+	resp, err = c.Get(uiSrv.URL + "/sachbearbeitung")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "Schlüsselkennwort") {
+		t.Fatalf("workspace after SSO: %d", resp.StatusCode)
+	}
+	resp, err = c.PostForm(uiSrv.URL+"/mitarbeiter/schluessel", url.Values{"schluesselkennwort": {"ein-langes-passwort"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/sachbearbeitung" {
+		t.Fatalf("unlock after SSO: %d %s", resp.StatusCode, resp.Request.URL)
 	}
 	resp = login("lena")
 	body, _ = io.ReadAll(resp.Body)
