@@ -12,28 +12,12 @@
 // 16,000 regions does not turn into a full scrape.
 
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 
-import { checkA11y, launchBrowser, watchPage } from '../lib/browser.js';
-import { printOutputOnFailure, startServer } from '../lib/server.js';
+import { checkA11y, watchPage } from '../lib/browser.js';
+import { demoSuite } from '../lib/suite.js';
 
-let server;
-let browser;
-
-before(
-  async () => {
-    server = await startServer({ demo: true, timeoutMs: 150_000 });
-    browser = await launchBrowser();
-  },
-  { timeout: 200_000 },
-);
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-afterEach((t) => printOutputOnFailure(t, server));
+const env = demoSuite();
 
 const PER_PATH = 2; // addresses per path (query variants)
 const MAX_PAGES = 50; // per crawl
@@ -58,7 +42,7 @@ function target(href, base) {
   } catch {
     return null;
   }
-  if (u.origin !== new URL(server.url).origin) return null;
+  if (u.origin !== new URL(env.server.url).origin) return null;
   if (SKIP.some((re) => re.test(u.pathname))) return null;
   u.hash = '';
   return u.pathname + u.search;
@@ -82,7 +66,7 @@ async function crawl(context, starts, label) {
     let status = 0;
     let contentType = '';
     try {
-      const resp = await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
+      const resp = await page.goto(new URL(path, env.server.url).href, { waitUntil: 'load' });
       status = resp?.status() ?? 0;
       contentType = resp?.headers()['content-type'] ?? '';
     } catch (err) {
@@ -90,7 +74,7 @@ async function crawl(context, starts, label) {
       continue;
     }
     if (!contentType.startsWith('text/html')) continue;
-    const where = `${label} ${path}${page.url() !== new URL(path, server.url).href ? ` (→ ${new URL(page.url()).pathname})` : ''}`;
+    const where = `${label} ${path}${page.url() !== new URL(path, env.server.url).href ? ` (→ ${new URL(page.url()).pathname})` : ''}`;
     if (status >= 500 || status === 0) problems.push(`${where}: status ${status}`);
     try {
       assert.equal(await page.locator('h1').count(), 1, 'exactly one <h1>');
@@ -118,9 +102,9 @@ async function crawl(context, starts, label) {
 }
 
 async function staffContext(email, password) {
-  const context = await browser.newContext({ locale: 'de-DE' });
+  const context = await env.browser.newContext({ locale: 'de-DE' });
   const page = await context.newPage();
-  await page.goto(new URL('/mitarbeiter/anmelden', server.url).href);
+  await page.goto(new URL('/mitarbeiter/anmelden', env.server.url).href);
   await page.getByLabel('E-Mail-Adresse').fill(email);
   await page.getByLabel('Passwort').fill(password);
   await Promise.all([page.waitForEvent('framenavigated'), page.getByRole('button', { name: 'Anmelden' }).click()]);
@@ -132,7 +116,7 @@ async function staffContext(email, password) {
 
 describe('Accessibility crawl', { timeout: 600_000 }, () => {
   it('checks every page a visitor reaches by links', async (t) => {
-    const context = await browser.newContext({ locale: 'de-DE' });
+    const context = await env.browser.newContext({ locale: 'de-DE' });
     t.after(() => context.close());
     const problems = await crawl(context, ['/', '/onlinedienste', '/dashboard/abdeckung?ars=08', '/status', '/anmelden'], 'anonym');
     assert.deepEqual(problems, [], problems.join('\n\n'));

@@ -8,7 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/ozgo/ozgo/internal/app"
 	"github.com/ozgo/ozgo/internal/config"
 )
 
@@ -62,11 +61,7 @@ func runFitConnect(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprint(stderr, fitconnectUsage)
 		return errUsage
 	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(stderr, err)
-		return errUsage
-	}
-	a, err := app.Open(ctx, cfg, NewLogger(cfg, stderr))
+	a, err := openApp(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -101,11 +96,7 @@ func runFitConnectClientChange(ctx context.Context, verb string, args []string, 
 		fmt.Fprint(stderr, fitconnectUsage)
 		return errUsage
 	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(stderr, err)
-		return errUsage
-	}
-	a, err := app.Open(ctx, cfg, NewLogger(cfg, stderr))
+	a, err := openApp(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
