@@ -157,6 +157,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		SMTP: postfach.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, Security: cfg.SMTPSecurity, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.SMTPFrom}}
 	a.Mailer.Register(a.Registry)
 	a.Postfach = &postfach.Service{DB: db, Keys: keys, Blobs: a.Blobs, Audit: a.Audit, Cases: postfach.SubmissionCases{DB: db}, Notifier: a.Mailer}
+	a.Postfach.OnDecided = a.countDecided
 	a.Inbox = &inbox.Service{DB: db, Keys: keys, Audit: a.Audit, Drafts: a.Antraege.Drafts, Postfach: a.Postfach, Models: registry.Model, FC: a.FitConnect}
 	// The citizen path: submitted applications go to the authority through
 	// the Zustelldienst; its worker runs with Antraege.Delivery.Run.

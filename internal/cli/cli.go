@@ -402,3 +402,13 @@ func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprint(stdout, b.String())
 	return errors.New("audit log verification failed")
 }
+
+// openApp checks the storage flags and opens ozgo on them for a command;
+// a flag error is printed and becomes errUsage.
+func openApp(ctx context.Context, cfg config.Config, stderr io.Writer) (*app.App, error) {
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, errUsage
+	}
+	return app.Open(ctx, cfg, NewLogger(cfg, stderr))
+}

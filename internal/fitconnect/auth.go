@@ -63,6 +63,8 @@ type Principal struct {
 	// internal marks ozgo's own form engine (SendInternal); it may send
 	// to any destination. Unexported: no token can carry it.
 	internal bool
+	// gen is the client secret generation of the token (see tokenClaims).
+	gen string
 }
 
 // Has reports whether the principal holds scope exactly.
@@ -213,6 +215,18 @@ type tokenClaims struct {
 	jwt.Claims
 	Tenant string `json:"ten,omitempty"`
 	Scope  string `json:"scope"`
+	// Gen names the client secret the token was issued for (a prefix of
+	// its hash, never the secret): rotating the secret revokes the
+	// tokens issued before.
+	Gen string `json:"gen"`
+}
+
+// secretGen is the generation of a client secret as tokens carry it.
+func secretGen(hash string) string {
+	if len(hash) > 16 {
+		return hash[:16]
+	}
+	return hash
 }
 
 // IssueToken checks client credentials and returns an access token for
@@ -249,7 +263,7 @@ func (s *Service) IssueToken(ctx context.Context, clientID, secret string, reque
 	c := tokenClaims{
 		Claims: jwt.Claims{Subject: clientID, ID: newUUID(), IssuedAt: jwt.NewNumericDate(now),
 			Expiry: jwt.NewNumericDate(now.Add(s.opt.TokenTTL)), Audience: jwt.Audience{"fitconnect"}},
-		Tenant: tenant, Scope: strings.Join(grant, " "),
+		Tenant: tenant, Scope: strings.Join(grant, " "), Gen: secretGen(hash),
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: s.tokenKey}, (&jose.SignerOptions{}).WithType("at+jwt"))
 	if err != nil {
@@ -266,8 +280,9 @@ func (s *Service) IssueToken(ctx context.Context, clientID, secret string, reque
 // parsing and MAC checking on every request. Bounded: it is cleared when
 // full.
 type tokenCache struct {
-	mu sync.Mutex
-	m  map[string]cachedToken
+	mu      sync.Mutex
+	m       map[string]cachedToken
+	clients map[string]clientState
 }
 
 type cachedToken struct {
@@ -289,6 +304,9 @@ func (s *Service) Authenticate(token string) (Principal, error) {
 	s.tokens.mu.Lock()
 	if c, ok := s.tokens.m[token]; ok && now.Before(c.exp) {
 		s.tokens.mu.Unlock()
+		if !s.clientValid(c.p) {
+			return Principal{}, unauth
+		}
 		return c.p, nil
 	}
 	s.tokens.mu.Unlock()
@@ -303,7 +321,10 @@ func (s *Service) Authenticate(token string) (Principal, error) {
 	if err := c.ValidateWithLeeway(jwt.Expected{AnyAudience: jwt.Audience{"fitconnect"}, Time: now}, 0); err != nil || c.Expiry == nil {
 		return Principal{}, unauth
 	}
-	p := Principal{ClientID: c.Subject, TenantID: c.Tenant, Scopes: strings.Fields(c.Scope)}
+	p := Principal{ClientID: c.Subject, TenantID: c.Tenant, Scopes: strings.Fields(c.Scope), gen: c.Gen}
+	if !s.clientValid(p) {
+		return Principal{}, unauth
+	}
 	s.tokens.mu.Lock()
 	if s.tokens.m == nil || len(s.tokens.m) >= tokenCacheMax {
 		s.tokens.m = map[string]cachedToken{}
@@ -311,4 +332,120 @@ func (s *Service) Authenticate(token string) (Principal, error) {
 	s.tokens.m[token] = cachedToken{p: p, exp: c.Expiry.Time()}
 	s.tokens.mu.Unlock()
 	return p, nil
+}
+
+// clientCheckEvery bounds how long another ozgo process may go on
+// accepting the tokens of a client that was disabled or whose secret was
+// rotated; in the process that did it, they stop at once.
+const clientCheckEvery = 10 * time.Second
+
+type clientState struct {
+	disabled bool
+	gen      string
+	checked  time.Time
+}
+
+// clientValid reports whether the client behind a token is still enabled
+// and still has the secret the token was issued for. Revocation is what
+// makes a leaked token or secret containable before the token expires;
+// the state is read from the database at most every clientCheckEvery per
+// client, so the hot path stays free of queries.
+func (s *Service) clientValid(p Principal) bool {
+	now := s.now()
+	s.tokens.mu.Lock()
+	st, ok := s.tokens.clients[p.ClientID]
+	s.tokens.mu.Unlock()
+	if !ok || now.Sub(st.checked) >= clientCheckEvery || now.Before(st.checked) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var hash string
+		err := s.db.QueryRowContext(ctx, `SELECT secret_hash, disabled FROM fc_clients WHERE id = ?`, p.ClientID).Scan(&hash, &st.disabled)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			st = clientState{disabled: true}
+		case err != nil:
+			// Fail closed: without the client's state no token is taken.
+			s.log.Warn("fitconnect: client state unreadable", "client", p.ClientID, "err", err)
+			return false
+		default:
+			st.gen = secretGen(hash)
+		}
+		st.checked = now
+		s.tokens.mu.Lock()
+		if s.tokens.clients == nil || len(s.tokens.clients) >= tokenCacheMax {
+			s.tokens.clients = map[string]clientState{}
+		}
+		s.tokens.clients[p.ClientID] = st
+		s.tokens.mu.Unlock()
+	}
+	return !st.disabled && st.gen == p.gen
+}
+
+// forgetClient drops what this process remembers of a client's tokens.
+func (s *Service) forgetClient(id string) {
+	s.tokens.mu.Lock()
+	defer s.tokens.mu.Unlock()
+	delete(s.tokens.clients, id)
+	for tok, c := range s.tokens.m {
+		if c.p.ClientID == id {
+			delete(s.tokens.m, tok)
+		}
+	}
+}
+
+// DisableClient switches an API client off: it gets no new tokens, and
+// its tokens stop working (in every process within clientCheckEvery).
+func (s *Service) DisableClient(ctx context.Context, actor, id string) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var tenant string
+		if err := tx.QueryRowContext(ctx, `SELECT tenant_id FROM fc_clients WHERE id = ?`, id).Scan(&tenant); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errs.E(errs.NotFound, "Unbekannter Client: "+id)
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE fc_clients SET disabled = ? WHERE id = ?`, true, id); err != nil {
+			return err
+		}
+		_, err := s.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "fitconnect.client.disabled", ObjectType: "fitconnect_client", ObjectID: id, Tenant: tenant})
+		return err
+	})
+	if err == nil {
+		s.forgetClient(id)
+	}
+	return err
+}
+
+// RotateSecret gives a client a new secret and revokes every token issued
+// with the old one. The new secret is returned once and stored as a hash.
+func (s *Service) RotateSecret(ctx context.Context, actor, id string) (NewClient, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return NewClient{}, errs.Wrap(errs.Internal, "fitconnect.RotateSecret", err, "")
+	}
+	nc := NewClient{ClientID: id, ClientSecret: base64.RawURLEncoding.EncodeToString(raw[:])}
+	err := s.inTx(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var tenant, scopes string
+		var disabled bool
+		if err := tx.QueryRowContext(ctx, `SELECT tenant_id, scopes, disabled FROM fc_clients WHERE id = ?`, id).Scan(&tenant, &scopes, &disabled); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errs.E(errs.NotFound, "Unbekannter Client: "+id)
+			}
+			return err
+		}
+		if disabled {
+			return errs.E(errs.Conflict, "Der Client ist abgeschaltet.")
+		}
+		nc.Scopes = strings.Fields(scopes)
+		if _, err := tx.ExecContext(ctx, `UPDATE fc_clients SET secret_hash = ? WHERE id = ?`, hashSecret(nc.ClientSecret), id); err != nil {
+			return err
+		}
+		_, err := s.audit.Append(ctx, tx, audit.Entry{Actor: actor, Action: "fitconnect.client.secret_rotated", ObjectType: "fitconnect_client", ObjectID: id, Tenant: tenant})
+		return err
+	})
+	if err != nil {
+		return NewClient{}, err
+	}
+	s.forgetClient(id)
+	return nc, nil
 }

@@ -387,6 +387,70 @@ func TestClientsAndTokens(t *testing.T) {
 	})
 }
 
+// TestTokenRevocation: rotating a client's secret revokes the tokens
+// issued with the old one, disabling the client revokes all of them, at
+// once in this process and, through the periodic check of the client's
+// state, in another process sharing the database.
+func TestTokenRevocation(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{TokenTTL: time.Hour})
+		other := newFixture(t, db, Options{TokenTTL: time.Hour}) // a second process
+		other.svc.tokenKey = f.svc.tokenKey
+		other.clk = f.clk
+		other.svc.opt.Now = f.svc.opt.Now
+		ctx := context.Background()
+		nc, err := f.svc.CreateClient(ctx, "test", "Fachverfahren", "", []string{"create:destination"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := f.svc.IssueToken(ctx, nc.ClientID, nc.ClientSecret, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []*Service{f.svc, other.svc} {
+			if _, err := s.Authenticate(tok.AccessToken); err != nil {
+				t.Fatalf("fresh token refused: %v", err)
+			}
+		}
+		rotated, err := f.svc.RotateSecret(ctx, "test", nc.ClientID)
+		if err != nil || rotated.ClientSecret == nc.ClientSecret {
+			t.Fatalf("rotate: %v", err)
+		}
+		if _, err := f.svc.Authenticate(tok.AccessToken); !errs.Is(err, errs.Unauthorized) {
+			t.Errorf("token of the old secret accepted after rotation: %v", err)
+		}
+		if _, err := other.svc.Authenticate(tok.AccessToken); err != nil {
+			t.Errorf("the other process checks again only after %v: %v", clientCheckEvery, err)
+		}
+		f.clk.add(clientCheckEvery)
+		if _, err := other.svc.Authenticate(tok.AccessToken); !errs.Is(err, errs.Unauthorized) {
+			t.Errorf("the other process still accepts the revoked token: %v", err)
+		}
+		if _, err := f.svc.IssueToken(ctx, nc.ClientID, nc.ClientSecret, nil); err == nil {
+			t.Error("old secret still gets tokens")
+		}
+		tok2, err := f.svc.IssueToken(ctx, nc.ClientID, rotated.ClientSecret, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(tok2.AccessToken); err != nil {
+			t.Fatalf("token of the new secret refused: %v", err)
+		}
+		if err := f.svc.DisableClient(ctx, "test", nc.ClientID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(tok2.AccessToken); !errs.Is(err, errs.Unauthorized) {
+			t.Errorf("token of a disabled client accepted: %v", err)
+		}
+		if _, err := f.svc.IssueToken(ctx, nc.ClientID, rotated.ClientSecret, nil); err == nil {
+			t.Error("disabled client gets tokens")
+		}
+		if err := f.svc.DisableClient(ctx, "test", "no-such-client"); !errs.Is(err, errs.NotFound) {
+			t.Errorf("disable unknown client: %v", err)
+		}
+	})
+}
+
 func TestCanSendTo(t *testing.T) {
 	d := &Destination{Services: []DestinationService{{Identifier: "urn:a:b", Regions: []string{"DE08416"}}}}
 	for _, tc := range []struct {

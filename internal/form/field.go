@@ -2,11 +2,13 @@ package form
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
+	"github.com/ozgo/ozgo/internal/din91379"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/fim"
 )
@@ -92,6 +94,15 @@ func CheckField(el *fim.Element, raw string, codes []string) (any, error) {
 		return nil, errs.FieldError(id, "form.error.unsupported")
 	}
 	// text, text_latin and anything unknown: text with the form's limits.
+	if el.Datentyp == "text_latin" {
+		// XDatenfelder's text_latin is text restricted to the Latin
+		// characters of DIN 91379 (formerly String.Latin+ 1.2), data type
+		// C, compared and stored in NFC as the standard requires.
+		s = din91379.Normalize(s)
+		if bad := din91379.Check(s, din91379.TypeC); bad != nil {
+			return nil, errs.FieldError(id, "form.error.latin", string(bad.Char), fmt.Sprintf("U+%04X", bad.Char))
+		}
+	}
 	n := utf8.RuneCountInString(s)
 	if p.MinLength != nil && n < *p.MinLength {
 		return nil, errs.FieldError(id, "form.error.too_short", *p.MinLength)

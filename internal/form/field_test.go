@@ -3,6 +3,7 @@ package form
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ozgo/ozgo/internal/errs"
@@ -23,6 +24,7 @@ func TestCheckField(t *testing.T) {
 	auswahl := &fim.Element{ID: "F7", Datentyp: "text", Feldart: "select"}
 	zeit := &fim.Element{ID: "F8", Datentyp: "datetime"}
 	gewicht := &fim.Element{ID: "F9", Datentyp: "num", Praezisierung: fim.Praezisierung{MinValue: "0,5"}}
+	latin := &fim.Element{ID: "F11", Datentyp: "text_latin", Praezisierung: fim.Praezisierung{MaxLength: intp(20)}}
 	tests := []struct {
 		el    *fim.Element
 		raw   string
@@ -58,6 +60,12 @@ func TestCheckField(t *testing.T) {
 		{zeit, "morgen", nil, nil, "form.error.datetime"},
 		{&fim.Element{ID: "F10", Datentyp: "file"}, "x", nil, nil, "form.error.unsupported"},
 		{name, "a\xffb", nil, nil, "form.error.encoding"},
+		// text_latin: DIN 91379 data type C, stored in NFC.
+		{latin, "Zoë Ünal-Łukasiewicz", nil, "Zoë Ünal-Łukasiewicz", ""},
+		{latin, "Zoe\u0308", nil, "Zoë", ""},
+		{latin, "„Zitat“", nil, nil, "form.error.latin"},
+		{latin, "Петров", nil, nil, "form.error.latin"},
+		{name, "„Zitat“", nil, "„Zitat“", ""},
 	}
 	for _, tt := range tests {
 		got, err := CheckField(tt.el, tt.raw, tt.codes)
@@ -75,6 +83,11 @@ func TestCheckField(t *testing.T) {
 		}
 	}
 	// Messages read well with their arguments.
+	_, err0 := CheckField(latin, "Anna–Lena", nil)
+	m0, a0 := errs.MessageArgsOf(err0)
+	if got := cat.Resolve("de", m0, a0); !strings.HasPrefix(got, "Das Zeichen „–“ (U+2013) ist in diesem Feld nicht erlaubt.") {
+		t.Errorf("latin message = %q", got)
+	}
 	_, err := CheckField(alter, "200", nil)
 	msg, args := errs.MessageArgsOf(err)
 	if got := cat.Resolve("de", msg, args); got != "Der Wert darf nicht größer als 150 sein." {

@@ -148,7 +148,11 @@ type Service struct {
 	Audit    *audit.Log
 	Cases    Cases
 	Notifier Notifier
-	Now      func() time.Time
+	// OnDecided runs inside the transaction that records a case's first
+	// decision (bewilligt, abgelehnt or erledigt), for the monthly
+	// statistics; its error undoes the decision.
+	OnDecided func(ctx context.Context, tx *store.Tx, caseID string) error
+	Now       func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -627,8 +631,22 @@ func (s *Service) setState(ctx context.Context, tx *store.Tx, caseID, state, act
 	if !ok {
 		return errs.FieldError("state", "postfach.error.state")
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO case_states (case_id, state, at, actor) VALUES (?, ?, ?, ?)`, caseID, state, store.FormatTime(s.now()), actor)
-	return err
+	first := false
+	if Decided(state) && s.OnDecided != nil {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_states WHERE case_id = ? AND state IN (?, ?, ?)`,
+			caseID, StateBewilligt, StateAbgelehnt, StateErledigt).Scan(&n); err != nil {
+			return err
+		}
+		first = n == 0
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO case_states (case_id, state, at, actor) VALUES (?, ?, ?, ?)`, caseID, state, store.FormatTime(s.now()), actor); err != nil {
+		return err
+	}
+	if first {
+		return s.OnDecided(ctx, tx, caseID)
+	}
+	return nil
 }
 
 // History returns a case's states, oldest first, for its applicant or

@@ -221,3 +221,46 @@ func TestNotificationsSurviveSMTPOutage(t *testing.T) {
 		t.Errorf("mails: %+v", mails)
 	}
 }
+
+// TestOnDecidedOnce: the statistics hook runs inside the transaction of
+// a case's first decision only; a later decision (after a Widerspruch,
+// say) is not counted again, and the hook's error undoes the decision.
+func TestOnDecidedOnce(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := setup(t, db, "")
+		s := e.svc
+		var calls []string
+		fail := false
+		s.OnDecided = func(ctx context.Context, tx *store.Tx, caseID string) error {
+			if fail {
+				return errs.E(errs.Internal, "counter down")
+			}
+			calls = append(calls, caseID)
+			return nil
+		}
+		if err := s.SetState(ctx, e.clerk, e.caseID, StateInBearbeitung); err != nil {
+			t.Fatal(err)
+		}
+		fail = true
+		if err := s.SetState(ctx, e.clerk, e.caseID, StateAbgelehnt); err == nil {
+			t.Fatal("decision recorded although the hook failed")
+		}
+		fail = false
+		for _, st := range []string{StateAbgelehnt, StateInBearbeitung, StateBewilligt} {
+			if err := s.SetState(ctx, e.clerk, e.caseID, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(calls) != 1 || calls[0] != e.caseID {
+			t.Errorf("hook calls = %v, want one for %s", calls, e.caseID)
+		}
+		h, err := s.History(ctx, e.clerk, e.caseID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h) != 4 {
+			t.Errorf("history has %d states, want 4 (the failed decision left none)", len(h))
+		}
+	})
+}

@@ -352,6 +352,34 @@ func (d *Delivery) Status(ctx context.Context, subID string) (Info, error) {
 	return in, nil
 }
 
+// CaseOrigin returns the online service and the applicant's Gemeinde (ARS,
+// "" when unknown) of one of ozgo's own submissions, for counters that
+// must not hold personal data. ok is false for a case that is not one of
+// ozgo's submissions (one that an outside sender delivered).
+func (d *Delivery) CaseOrigin(ctx context.Context, q store.Querier, subID string) (service, ars string, ok bool, err error) {
+	var sealed []byte
+	err = q.QueryRowContext(ctx, `SELECT s.service, COALESCE(d.plan, ?) FROM submissions s LEFT JOIN deliveries d ON d.submission_id = s.id WHERE s.id = ?`,
+		[]byte{}, subID).Scan(&service, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("submission: case origin: %w", err)
+	}
+	if len(sealed) > 0 {
+		raw, err := d.Keys.Open(sealed, planAD(subID))
+		if err != nil {
+			return "", "", false, fmt.Errorf("submission: open plan: %w", err)
+		}
+		var p plan
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return "", "", false, err
+		}
+		ars = p.RegionARS
+	}
+	return service, ars, true, nil
+}
+
 // PDF returns the receipt PDF of a submission. The caller checks that the
 // visitor may see the submission.
 func (d *Delivery) PDF(ctx context.Context, subID string) ([]byte, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/store"
 )
 
 // The statistics counters (ZSK-like): transactions per month, online
@@ -27,6 +28,12 @@ var StatKinds = []string{StatStarted, StatSubmitted, StatPaid, StatDecided}
 // application is started and submitted; payment and the back office when
 // paid and decided.
 func (s *Service) Count(ctx context.Context, slug, ars, kind string) error {
+	return s.CountTx(ctx, s.DB, slug, ars, kind)
+}
+
+// CountTx is Count inside a caller's transaction, so a counter moves
+// exactly when what it counts is committed (a decision, say).
+func (s *Service) CountTx(ctx context.Context, q store.Querier, slug, ars, kind string) error {
 	known := false
 	for _, k := range StatKinds {
 		known = known || k == kind
@@ -35,7 +42,7 @@ func (s *Service) Count(ctx context.Context, slug, ars, kind string) error {
 		return errs.Ef(errs.Internal, "unknown statistics counter %q", kind)
 	}
 	month := s.now().UTC().Format("2006-01")
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO stats_monthly (month, slug, gemeinde_ars, kind, n) VALUES (?, ?, ?, ?, 1)
+	_, err := q.ExecContext(ctx, `INSERT INTO stats_monthly (month, slug, gemeinde_ars, kind, n) VALUES (?, ?, ?, ?, 1)
 		ON CONFLICT (month, slug, gemeinde_ars, kind) DO UPDATE SET n = stats_monthly.n + 1`, month, slug, ars, kind)
 	if err != nil {
 		return fmt.Errorf("tenant: count: %w", err)

@@ -521,5 +521,14 @@ func TestDeliveryReroute(t *testing.T) {
 		if dest != next.ID || status != submission.StatusDelivered {
 			t.Errorf("order at %s (%s), want %s delivered", dest, status, next.ID)
 		}
+		// What the statistics count a decision under: the service and the
+		// applicant's Gemeinde, from the sealed plan, without personal data.
+		slug, ars, ok, err := dl.CaseOrigin(ctx, db, subID)
+		if err != nil || !ok || slug != svc.Slug || ars != demo.DemoGemeinde {
+			t.Errorf("CaseOrigin = %q %q %v %v", slug, ars, ok, err)
+		}
+		if _, _, ok, err := dl.CaseOrigin(ctx, db, "kein-antrag"); ok || err != nil {
+			t.Errorf("CaseOrigin of an unknown case: %v %v", ok, err)
+		}
 	})
 }
