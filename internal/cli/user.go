@@ -182,7 +182,7 @@ func runTenantKey(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return strings.TrimRight(line, "\r\n"), nil
 	}
-	a, err := app.Open(ctx, cfg, NewLogger(cfg, stderr))
+	a, err := openApp(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
