@@ -107,12 +107,16 @@ func sendExternal(t *testing.T, fc *fitconnect.Service, dest *fitconnect.Destina
 	return c.SubmissionID
 }
 
-// dbContains reports in which table of the (SQLite) database s occurs in
-// any column, as text or bytes.
+// dbContains reports in which table of the database s occurs in any
+// column, as text or bytes.
 func dbContains(t *testing.T, db *store.DB, s string) []string {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	q := `SELECT name FROM sqlite_master WHERE type = 'table'`
+	if db.Engine() == store.Postgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	}
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +169,10 @@ func dbContains(t *testing.T, db *store.DB, s string) []string {
 // attachment, form PDF, export), is accepted at the Zustelldienst, has
 // no Postfach back channel, and is nowhere in the database in plaintext.
 func TestExternalSenderInWorkspace(t *testing.T) {
-	db := dbtest.SQLite(t)
+	dbtest.Engines(t, testExternalSenderInWorkspace)
+}
+
+func testExternalSenderInWorkspace(t *testing.T, db *store.DB) {
 	ui, h := antragUI(t, db)
 	ctx := context.Background()
 	fc := ui.Antraege.Delivery.FC
