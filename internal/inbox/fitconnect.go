@@ -60,8 +60,9 @@ func (s *Service) answer(ctx context.Context, tenantKey []byte, caseID, event st
 	if err != nil {
 		return err
 	}
-	// The workspace keeps its own copy before it accepts: after
-	// accept-submission a Zustelldienst may delete the payloads.
+	// The workspace keeps its own copy before it accepts: FIT-Connect's
+	// Zustelldienst deletes a submission 7 days after successful pickup
+	// ("Benachrichtigungen und Löschfristen" of the FIT-Connect docs).
 	if err := s.pickupOne(ctx, dest, tenant, fcSub); err != nil {
 		return err
 	}
