@@ -24,7 +24,11 @@ import (
 )
 
 func (u *UI) registerBezahlen(rt *httpx.Router) {
-	if u.Payment == nil || u.Antraege == nil {
+	if u.Payment == nil {
+		return
+	}
+	u.registerVerwaltungZahlung(rt) // fees and provider in /verwaltung
+	if u.Antraege == nil {
 		return
 	}
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/bezahlen", u.bezahlen)
@@ -32,7 +36,6 @@ func (u *UI) registerBezahlen(rt *httpx.Router) {
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/bezahlt", u.bezahlt)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/zahlung", u.zahlung)
 	u.registerZahlungsaufforderung(rt) // deferred fees
-	u.registerVerwaltungZahlung(rt)    // fees and provider in /verwaltung
 }
 
 // paymentTenant is the tenant whose fee rule and provider apply: the
