@@ -317,7 +317,26 @@ func (s *Service) completeCase(ctx context.Context, p *Payment, by string) (*Pay
 	if s.OnPaid != nil {
 		s.OnPaid(ctx, p)
 	}
+	s.receipt(ctx, p)
 	return s.Get(ctx, p.ID)
+}
+
+// receipt puts a notice of the payment into the case's Postfach thread,
+// where the clerk and the applicant see it. The payment is recorded
+// already; a failure here is logged, not repeated.
+func (s *Service) receipt(ctx context.Context, p *Payment) {
+	if s.Postfach == nil {
+		return
+	}
+	c, err := s.loadCase(ctx, p.CaseID)
+	if err == nil {
+		pc := &postfach.Case{ID: c.ID, Owner: c.Owner, TenantID: c.TenantID, Reference: c.Reference}
+		body := fmt.Sprintf("Die Gebühr von %s zum Kassenzeichen %s ist eingegangen (Transaktionsnummer %s).", xbd.Amount(p.Amount).German(), p.Reference, p.TransactionID)
+		_, err = s.Postfach.SendAs(context.WithoutCancel(ctx), audit.System, pc, postfach.Draft{CaseID: c.ID, Kind: postfach.Mitteilung, Subject: "Zahlung eingegangen", Body: body})
+	}
+	if err != nil {
+		s.Log.Warn("payment: notice of the payment not sent", "payment", p.ID, "err", err)
+	}
 }
 
 // HasEndpoint reports whether a tenant has an XBezahldienste provider, its

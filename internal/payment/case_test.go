@@ -278,6 +278,18 @@ func TestCasePaymentCancelRetryAndReconcile(t *testing.T) {
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'payment.case_paid' AND object_id = ?`, caseID).Scan(&audited); err != nil || audited != 1 {
 			t.Fatalf("audit entries %d, %v", audited, err)
 		}
+		// Both sides see the payment in the case's Postfach thread.
+		msgs, err := c.pf.List(ctx, c.clerk, postfach.Filter{CaseID: caseID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var notice bool
+		for _, m := range msgs {
+			notice = notice || m.Kind == postfach.Mitteilung && m.Subject == "Zahlung eingegangen"
+		}
+		if !notice {
+			t.Errorf("no notice of the payment in %+v", msgs)
+		}
 		// The payment of a draft is not confused with it.
 		if _, err := c.svc.BySubmission(ctx, caseID); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("BySubmission: %v", err)
