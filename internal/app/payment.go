@@ -21,6 +21,7 @@ func (a *App) openPayment() error {
 	opt.Registerer, opt.Log = a.Registry, a.Log
 	a.Payment = payment.New(a.DB, a.Keys, a.Audit, opt)
 	a.Payment.Submit = payment.AntragSubmitter(a.Payment, a.Antraege, nil)
+	a.Payment.Postfach = a.Postfach // Zahlungsaufforderungen of deferred fees
 	a.Payment.OnPaid = func(ctx context.Context, p *payment.Payment) {
 		// Counts only, per month, service and Gemeinde.
 		if err := a.Tenants.Count(ctx, p.Service, p.Context["ars"], tenant.StatPaid); err != nil {
@@ -41,6 +42,10 @@ func (a *App) wirePayment(ui *web.UI) {
 // DemoPaymentService is the demo online service that costs a fee.
 const DemoPaymentService = "blaue-karte-eu-verlaengern"
 
+// DemoDeferredService is the demo online service whose fee is requested
+// after the Bescheid (mode deferred).
+const DemoDeferredService = "blaue-karte-eu"
+
 // SetupDemoPayment configures the demo's fee and provider: the built-in
 // payment simulator at paysimURL (ozgo paysim) as the platform's default
 // provider, and the fee of "Blaue Karte EU verlängern", 93 euro under
@@ -56,11 +61,27 @@ func (a *App) SetupDemoPayment(ctx context.Context, paysimURL, secret string) er
 	}}); err != nil {
 		return err
 	}
-	return a.Payment.SetConfig(ctx, payment.Config{
+	if err := a.Payment.SetConfig(ctx, payment.Config{
 		Service: DemoPaymentService, Mode: payment.ModeMandatory,
 		Rule:        payment.Rule{Kind: payment.RuleFixed, Amount: 93_00, Label: "Verlängerung der Blauen Karte EU"},
 		LegalBasis:  "§ 45 Nr. 2 Buchst. b Aufenthaltsverordnung (AufenthV)",
 		BookingData: map[string]string{"haushaltsstelle": "1.1220.100000", "objektnummer": "DEMO-ABH-01"},
+		RefPrefix:   "TUE-ABH",
+	}); err != nil {
+		return err
+	}
+	// The first Blaue Karte EU: 100 euro (§ 45 AufenthV), due when it is
+	// granted, so requested with the Bescheid through the Postfach. Only
+	// set when there is none yet, so a change made in /verwaltung/zahlung
+	// survives the next demo start.
+	if c, err := a.Payment.Config(ctx, DemoDeferredService, ""); err != nil || c.Mode != payment.ModeNone {
+		return err
+	}
+	return a.Payment.SetConfig(ctx, payment.Config{
+		Service: DemoDeferredService, Mode: payment.ModeDeferred,
+		Rule:        payment.Rule{Kind: payment.RuleFixed, Amount: 100_00, Label: "Erteilung der Blauen Karte EU"},
+		LegalBasis:  "§ 45 Aufenthaltsverordnung (AufenthV)",
+		BookingData: map[string]string{"haushaltsstelle": "1.1220.100000", "objektnummer": "DEMO-ABH-02"},
 		RefPrefix:   "TUE-ABH",
 	})
 }

@@ -158,7 +158,7 @@ func runPayment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if *asJSON {
 			if err := enc.Encode(map[string]any{
 				"id": p.ID, "service": p.Service, "tenant": p.TenantID, "attempt": p.Attempt, "requestId": p.RequestID,
-				"amount": xbd.Amount(p.Amount), "status": p.Status, "submissionId": p.SubmissionID, "submitError": p.SubmitError,
+				"amount": xbd.Amount(p.Amount), "status": p.Status, "submissionId": p.SubmissionID, "submitError": p.SubmitError, "caseId": p.CaseID,
 				"lastError": p.LastError, "created": p.Created.Format(time.RFC3339), "paymentInformation": p.Information(),
 			}); err != nil {
 				return err

@@ -20,6 +20,7 @@ import (
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/payment/xbd"
+	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
 )
 
@@ -65,7 +66,10 @@ type Service struct {
 	// OnPaid is called once per paid application, after it was submitted
 	// (the statistics count it); may be nil.
 	OnPaid func(ctx context.Context, p *Payment)
-	Log    *slog.Logger
+	// Postfach delivers the Zahlungsaufforderung of deferred fees
+	// (case.go); may be nil when there are none.
+	Postfach *postfach.Service
+	Log      *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
@@ -160,6 +164,18 @@ type StartRequest struct {
 	// submission can be completed without the request: the actor, the
 	// chosen Gemeinde, ...
 	Context map[string]string
+	// CaseID is set for the payment of a case's Zahlungsaufforderung
+	// (StartCase); DraftID is then "case:" + CaseID.
+	CaseID string
+}
+
+// kassenzeichen derives a Kassenzeichen from the tenant's prefix and a
+// random id.
+func kassenzeichen(prefix, id string) string {
+	if prefix == "" {
+		prefix = "OZGO"
+	}
+	return prefix + "-" + strings.ToUpper(id[:12])
 }
 
 // creationLease is how long the process that created a payment row has to
@@ -178,6 +194,24 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (*Payment, error)
 	if !q.Due() {
 		return nil, errs.K(errs.Conflict, "payment.error.not_due")
 	}
+	return s.start(ctx, req, charge{Amount: q.Fee.Total, Fee: q.Fee, Booking: q.Config.BookingData, RefPrefix: q.Config.RefPrefix})
+}
+
+// charge is what one payment asks for: computed from the fee rule for a
+// draft, or fixed by the Zahlungsaufforderung of a case.
+type charge struct {
+	Amount    int64
+	Fee       Fee
+	Booking   map[string]string
+	RefPrefix string
+	// Reference is the Kassenzeichen every attempt shares (a case's
+	// request); "" derives one per attempt from RefPrefix.
+	Reference string
+}
+
+// start is the one payment flow of drafts and cases: find the attempt or
+// insert it, then make sure the provider's transaction exists.
+func (s *Service) start(ctx context.Context, req StartRequest, ch charge) (*Payment, error) {
 	ep, err := s.Endpoint(ctx, req.TenantID)
 	if err != nil {
 		return nil, err
@@ -185,7 +219,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (*Payment, error)
 	var p *Payment
 	inserted := false
 	for try := 0; try < 3 && p == nil; try++ {
-		p, inserted, err = s.findOrInsert(ctx, req, q)
+		p, inserted, err = s.findOrInsert(ctx, req, ch)
 		if errors.Is(err, errRace) {
 			p, err = nil, nil
 			continue
@@ -205,7 +239,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (*Payment, error)
 
 var errRace = errors.New("payment: concurrent attempt")
 
-func (s *Service) findOrInsert(ctx context.Context, req StartRequest, q *Quote) (*Payment, bool, error) {
+func (s *Service) findOrInsert(ctx context.Context, req StartRequest, ch charge) (*Payment, bool, error) {
 	var out *Payment
 	inserted := false
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
@@ -219,22 +253,22 @@ func (s *Service) findOrInsert(ctx context.Context, req StartRequest, q *Quote) 
 			// failed or is for another amount (the answers changed after
 			// it was started; if that one is paid after all, the
 			// completion refuses it and operators see it).
-			changed := last.Open() && last.Amount != q.Fee.Total
+			changed := last.Open() && last.Amount != ch.Amount
 			if !req.Retry || !(last.Failed() || changed) {
 				out = last
 				return nil
 			}
 			attempt = last.Attempt + 1
 		}
-		p, err := s.newPayment(req, q, attempt)
+		p, err := s.newPayment(req, ch, attempt)
 		if err != nil {
 			return err
 		}
 		items, _ := json.Marshal(p.Lines)
 		_, err = tx.ExecContext(ctx, `INSERT INTO payments (`+paymentColumns+`, locked_until)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.DraftID, p.Attempt, p.RequestID, p.Service, p.TenantID, p.Owner, p.sealedSecret, p.sealedContext, p.Amount, string(items), p.Reference, p.request, "",
-			"", "", "", "", "", "", "", "", 0, formatTime(p.NextCheck), "", formatTime(p.Created), formatTime(p.Created), formatTime(p.Created.Add(creationLease)))
+			"", "", "", "", "", "", "", "", 0, formatTime(p.NextCheck), "", formatTime(p.Created), formatTime(p.Created), p.CaseID, formatTime(p.Created.Add(creationLease)))
 		if err != nil {
 			// Most likely the unique (draft, attempt) of a parallel request.
 			return fmt.Errorf("%w: %v", errRace, err)
@@ -266,19 +300,19 @@ func secretAD(id string) []byte { return []byte("ozgo payment draft secret v1 " 
 
 func contextAD(id string) []byte { return []byte("ozgo payment submit context v1 " + id) }
 
-func (s *Service) newPayment(req StartRequest, q *Quote, attempt int) (*Payment, error) {
+func (s *Service) newPayment(req StartRequest, ch charge, attempt int) (*Payment, error) {
 	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC()
-	prefix := q.Config.RefPrefix
-	if prefix == "" {
-		prefix = "OZGO"
+	ref := ch.Reference
+	if ref == "" {
+		ref = kassenzeichen(ch.RefPrefix, id)
 	}
-	p := &Payment{ID: id, DraftID: req.DraftID, Attempt: attempt, RequestID: RequestID(req.DraftID, attempt), Service: req.Service,
-		TenantID: req.TenantID, Owner: req.Owner, Amount: q.Fee.Total, Lines: q.Fee.Lines,
-		Reference: prefix + "-" + strings.ToUpper(id[:12]), Created: now, Updated: now, NextCheck: now.Add(s.interval)}
+	p := &Payment{ID: id, DraftID: req.DraftID, CaseID: req.CaseID, Attempt: attempt, RequestID: RequestID(req.DraftID, attempt), Service: req.Service,
+		TenantID: req.TenantID, Owner: req.Owner, Amount: ch.Amount, Lines: ch.Fee.Lines,
+		Reference: ref, Created: now, Updated: now, NextCheck: now.Add(s.interval)}
 	if p.sealedSecret, err = s.Keys.Seal([]byte(req.Secret), secretAD(id)); err != nil {
 		return nil, err
 	}
@@ -292,11 +326,11 @@ func (s *Service) newPayment(req StartRequest, q *Quote, attempt int) (*Payment,
 	if p.sealedContext, err = s.Keys.Seal(cb, contextAD(id)); err != nil {
 		return nil, err
 	}
-	booking := q.Config.BookingData
+	booking := ch.Booking
 	r := xbd.PaymentRequest{
 		RequestID: p.RequestID, RequestTimestamp: now.Format(time.RFC3339), Currency: "EUR", GrosAmount: xbd.Amount(p.Amount),
 		Purpose: xbd.Sanitize(p.Reference, 27, true), Description: xbd.Sanitize(req.ServiceTitle, 250, false),
-		RedirectURL: req.ReturnURL(id), Items: q.Fee.Items(p.Reference, booking),
+		RedirectURL: req.ReturnURL(id), Items: ch.Fee.Items(p.Reference, booking),
 		Requestor: &xbd.Requestor{ID: "ozgo", Name: "ozgo"},
 	}
 	if p := r.Validate(); len(p) > 0 {
@@ -458,7 +492,7 @@ func (s *Service) completeHeld(ctx context.Context, p *Payment, by string) (*Pay
 	release := func(code string) {
 		_, _ = s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE payments SET locked_until = '', last_error = ?, updated_at = ? WHERE id = ?`, code, formatTime(s.now()), p.ID)
 	}
-	if s.Submit == nil {
+	if s.Submit == nil && p.CaseID == "" {
 		release("no_submitter")
 		return nil, errs.Wrap(errs.Internal, "payment.Complete", errors.New("no SubmitFunc configured"), "")
 	}
@@ -474,6 +508,11 @@ func (s *Service) completeHeld(ctx context.Context, p *Payment, by string) (*Pay
 	if err != nil {
 		release("context")
 		return nil, err
+	}
+	if p.CaseID != "" {
+		// A deferred fee: the application is submitted already; record
+		// the payment in the case instead (case.go).
+		return s.completeCase(ctx, p, by)
 	}
 	subID, err := s.Submit(ctx, p, string(secret))
 	if err != nil {

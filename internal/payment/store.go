@@ -160,8 +160,11 @@ func (s *Service) Endpoint(ctx context.Context, tenant string) (*EndpointConfig,
 
 // Payment is one attempt to pay for a draft.
 type Payment struct {
-	ID             string
-	DraftID        string
+	ID      string
+	DraftID string // the draft, or "case:" + CaseID for a case-bound payment
+	// CaseID is the case (submission) whose Zahlungsaufforderung this
+	// attempt pays; "" for the payment of a draft before submission.
+	CaseID         string
 	Attempt        int
 	RequestID      string
 	Service        string
@@ -205,14 +208,14 @@ func (p *Payment) Failed() bool {
 
 const paymentColumns = `id, draft_id, attempt, request_id, service, tenant_id, owner, draft_secret, submit_context, amount_cents, items, reference, request, status,
 	transaction_id, transaction_url, pay_url, payment_method, payment_method_detail, transaction_at, submission_id, submit_error,
-	checks, next_check_at, last_error, created_at, updated_at`
+	checks, next_check_at, last_error, created_at, updated_at, case_id`
 
 func scanPayment(row interface{ Scan(...any) error }) (*Payment, error) {
 	var p Payment
 	var items, tat, next, created, updated string
 	err := row.Scan(&p.ID, &p.DraftID, &p.Attempt, &p.RequestID, &p.Service, &p.TenantID, &p.Owner, &p.sealedSecret, &p.sealedContext, &p.Amount, &items, &p.Reference, &p.request, &p.Status,
 		&p.TransactionID, &p.TransactionURL, &p.PayURL, &p.Method, &p.MethodDetail, &tat, &p.SubmissionID, &p.SubmitError,
-		&p.Checks, &next, &p.LastError, &created, &updated)
+		&p.Checks, &next, &p.LastError, &created, &updated, &p.CaseID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.E(errs.NotFound, "")
 	}
@@ -241,12 +244,12 @@ func latest(ctx context.Context, q store.Querier, draftID string) (*Payment, err
 }
 
 // BySubmission is the payment an application was submitted with;
-// NotFound if none.
+// NotFound if none. A deferred fee paid later (CaseRequest) is not one.
 func (s *Service) BySubmission(ctx context.Context, submissionID string) (*Payment, error) {
 	if submissionID == "" {
 		return nil, errs.E(errs.NotFound, "")
 	}
-	return scanPayment(s.DB.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE submission_id = ? ORDER BY attempt DESC LIMIT 1`, submissionID))
+	return scanPayment(s.DB.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE submission_id = ? AND case_id = '' ORDER BY attempt DESC LIMIT 1`, submissionID))
 }
 
 // Filter selects payments for operators.

@@ -45,15 +45,20 @@ const (
 	Nachricht     Kind = "nachricht"     // another message from the applicant
 )
 
+// Zahlungsaufforderung, from the authority, asks for a deferred fee with a
+// due date and the link to the case's payment page (internal/payment,
+// case.go).
+const Zahlungsaufforderung Kind = "zahlungsaufforderung"
+
 // Outgoing reports whether k is sent by the authority.
 func (k Kind) Outgoing() bool {
-	return k == Frage || k == Nachforderung || k == Bescheid || k == Mitteilung
+	return k == Frage || k == Nachforderung || k == Bescheid || k == Mitteilung || k == Zahlungsaufforderung
 }
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
 	switch k {
-	case Frage, Nachforderung, Bescheid, Mitteilung, Antwort, Widerspruch, Nachricht:
+	case Frage, Nachforderung, Bescheid, Mitteilung, Zahlungsaufforderung, Antwort, Widerspruch, Nachricht:
 		return true
 	}
 	return false

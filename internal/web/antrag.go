@@ -445,6 +445,7 @@ type checkData struct {
 	Steps   int
 	Back    string
 	Routing routing
+	Fee     string // the fee as the applicant reads it (payment, issue 8)
 }
 
 type answerPage struct {
@@ -486,6 +487,9 @@ func (u *UI) renderCheck(w http.ResponseWriter, r *http.Request, status int, svc
 			Change: pageURL(svc.Slug, i) + "?pruefen=1",
 			Rows:   u.answerRows(m, res.Data, i, svc.Slug, true),
 		})
+	}
+	if len(res.Errors) == 0 {
+		d.Fee = u.checkFeeText(r, svc, res.Data) // payment (issue 8)
 	}
 	p := Page{Title: u.t("antrag.check.title"), IsError: status != http.StatusOK, Section: "onlinedienste", Data: d}
 	u.Render(w, r, status, "antrag_pruefen", p)

@@ -24,13 +24,18 @@ import (
 )
 
 func (u *UI) registerBezahlen(rt *httpx.Router) {
-	if u.Payment == nil || u.Antraege == nil {
+	if u.Payment == nil {
+		return
+	}
+	u.registerVerwaltungZahlung(rt) // fees and provider in /verwaltung
+	if u.Antraege == nil {
 		return
 	}
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/bezahlen", u.bezahlen)
 	rt.HandleFunc("POST /onlinedienste/{slug}/antrag/bezahlen", u.bezahlenStarten)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/bezahlt", u.bezahlt)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/zahlung", u.zahlung)
+	u.registerZahlungsaufforderung(rt) // deferred fees
 }
 
 // paymentTenant is the tenant whose fee rule and provider apply: the
@@ -389,6 +394,13 @@ func (u *UI) serviceOnly(w http.ResponseWriter, r *http.Request) (*onlinedienst.
 // clerkPayment is the payment of a case as the clerk's workspace shows it.
 type clerkPayment struct {
 	Status, Amount, Reference, Transaction, Method string
+	// A deferred fee (zahlungsaufforderung.go): the due date once
+	// requested, or the fee the clerk can request (Offer).
+	CaseID    string
+	Decided   bool
+	Requested bool
+	Due       string
+	Offer     *feeOffer
 }
 
 // clerkPaymentOf is the payment an application was submitted with, nil if

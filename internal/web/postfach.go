@@ -281,6 +281,7 @@ type antragRow struct {
 	Title     string
 	Submitted string
 	History   []stateRow
+	Payment   *citizenPayment // a deferred fee (zahlungsaufforderung.go)
 }
 
 type stateRow struct {
@@ -313,6 +314,7 @@ func (u *UI) antraege(w http.ResponseWriter, r *http.Request) {
 		for _, h := range c.History {
 			row.History = append(row.History, stateRow{State: h.State, At: h.At.In(form.Berlin).Format("02.01.2006, 15:04")})
 		}
+		row.Payment = u.citizenPaymentOf(r, a, c.ID)
 		d.Rows = append(d.Rows, row)
 	}
 	u.Render(w, r, http.StatusOK, "antraege", Page{Title: u.t("antraege.title"), Section: "antraege", Data: d})

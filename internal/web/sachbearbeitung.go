@@ -155,7 +155,7 @@ func (u *UI) fallData(r *http.Request, a *identity.Actor, id string) (*fallData,
 			d.RawData = string(sub.Data)
 		}
 	}
-	d.Payment = u.clerkPaymentOf(ctx, sub.ID) // payment (issue 8)
+	d.Payment = u.clerkPaymentFor(r, a, c, sub.Data) // payment (issue 8)
 	hist, err := u.Postfach.History(ctx, a, id)
 	if err != nil {
 		return nil, err
@@ -330,7 +330,11 @@ func (u *UI) fallEntscheiden(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	files, err := u.readFiles(r)
+	feeDue, err := feeDueFromForm(r, false) // payment (issue 8): checked before the Bescheid goes out
+	var files []postfach.NewFile
+	if err == nil {
+		files, err = u.readFiles(r)
+	}
 	var m *postfach.Message
 	dec := inbox.Decision{Outcome: r.PostFormValue("entscheidung"), Text: r.PostFormValue("bescheidtext"), Files: files}
 	if err == nil {
@@ -345,8 +349,15 @@ func (u *UI) fallEntscheiden(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err == nil && feeDue != "" {
+		err = u.requestFee(r, a, id, feeDue) // the Zahlungsaufforderung (zahlungsaufforderung.go)
+	}
 	if u.fallInvalid(w, r, a, id, err, func(d *fallData, msg string) {
-		d.Outcome, d.Decision, d.DecideErr = r.PostFormValue("entscheidung"), r.PostFormValue("bescheidtext"), msg
+		d.Outcome, d.Decision = r.PostFormValue("entscheidung"), r.PostFormValue("bescheidtext")
+		if feeInvalid(d, r, err, msg) {
+			return
+		}
+		d.DecideErr = msg
 		d.Errors = []fieldError{{Field: "bescheidtext", Message: msg}}
 	}) {
 		return
