@@ -233,6 +233,7 @@ func (a *App) Handler() (http.Handler, error) {
 	ui.Catalog = a.Catalog
 	ui.Antraege = a.Antraege
 	ui.Postfach = a.Postfach
+	ui.PublicURL = a.Cfg.PublicURL
 	ui.Inbox = a.Inbox
 	ui.Tenants = a.Tenants
 	a.wirePayment(ui) // payment (issue 8)

@@ -22,6 +22,13 @@ func (a *App) openPayment() error {
 	a.Payment = payment.New(a.DB, a.Keys, a.Audit, opt)
 	a.Payment.Submit = payment.AntragSubmitter(a.Payment, a.Antraege, nil)
 	a.Payment.Postfach = a.Postfach // Zahlungsaufforderungen of deferred fees
+	a.Payment.CaseGemeinde = func(ctx context.Context, caseID string) string {
+		_, ars, _, err := a.Antraege.Delivery.CaseOrigin(ctx, a.DB, caseID)
+		if err != nil {
+			a.Log.Warn("payment: Gemeinde of the case unknown", "case", caseID, "err", err)
+		}
+		return ars
+	}
 	a.Payment.OnPaid = func(ctx context.Context, p *payment.Payment) {
 		// Counts only, per month, service and Gemeinde.
 		if err := a.Tenants.Count(ctx, p.Service, p.Context["ars"], tenant.StatPaid); err != nil {

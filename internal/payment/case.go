@@ -288,12 +288,17 @@ func (s *Service) StartCase(ctx context.Context, a *identity.Actor, caseID, serv
 	if err != nil {
 		return nil, err
 	}
+	// The statistics count the payment in the applicant's Gemeinde when
+	// the submission pipeline knows it, else in the tenant's region.
 	var ars string
-	_ = s.DB.QueryRowContext(ctx, `SELECT ars FROM tenants WHERE id = ?`, r.TenantID).Scan(&ars)
+	if s.CaseGemeinde != nil {
+		ars = s.CaseGemeinde(ctx, caseID)
+	}
+	if ars == "" {
+		_ = s.DB.QueryRowContext(ctx, `SELECT ars FROM tenants WHERE id = ?`, r.TenantID).Scan(&ars)
+	}
 	req := StartRequest{DraftID: caseDraftID(caseID), CaseID: caseID, Owner: r.Owner, Service: r.Service, ServiceTitle: serviceTitle,
 		TenantID: r.TenantID, Retry: true, ReturnURL: returnURL,
-		// The statistics count the payment in the tenant's region: the
-		// Gemeinde the application was routed by is not kept with it.
 		Context: map[string]string{"actor": a.ID(), "ars": ars}}
 	return s.start(ctx, req, charge{Amount: r.Amount, Fee: Fee{Total: r.Amount, Lines: r.Lines}, Booking: cfg.BookingData, Reference: r.Reference})
 }

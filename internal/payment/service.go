@@ -66,6 +66,10 @@ type Service struct {
 	// OnPaid is called once per paid application, after it was submitted
 	// (the statistics count it); may be nil.
 	OnPaid func(ctx context.Context, p *Payment)
+	// CaseGemeinde names the Gemeinde (ARS) a submitted case came from,
+	// "" when unknown, so deferred fees count where the application did;
+	// may be nil.
+	CaseGemeinde func(ctx context.Context, caseID string) string
 	// Postfach delivers the Zahlungsaufforderung of deferred fees
 	// (case.go); may be nil when there are none.
 	Postfach *postfach.Service

@@ -194,15 +194,6 @@ func (u *UI) renderBezahlen(w http.ResponseWriter, r *http.Request, status int, 
 	u.Render(w, r, status, name, Page{Title: title, IsError: problem != nil, Section: "onlinedienste", Data: d})
 }
 
-// returnURL is where the provider sends the browser back.
-func returnURL(r *http.Request, slug, paymentID string) string {
-	scheme := "http"
-	if isHTTPS(r) {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + servicePath(slug) + "/antrag/bezahlt?zahlung=" + paymentID
-}
-
 // bezahlenStarten is POST …/antrag/bezahlen: create (or find) the
 // transaction and go to the provider. A double click or a second tab finds
 // the same transaction.
@@ -232,7 +223,7 @@ func (u *UI) bezahlenStarten(w http.ResponseWriter, r *http.Request) {
 		DraftID: dr.ID, Secret: ref.Secret, Owner: dr.Owner, Service: svc.Slug, ServiceTitle: svc.Title,
 		TenantID: u.paymentTenant(r, svc), Data: res.Data, Retry: true,
 		Context:   map[string]string{"actor": opt.Actor, "ars": opt.ARS, "email": opt.ReplyEmail},
-		ReturnURL: func(id string) string { return returnURL(r, svc.Slug, id) },
+		ReturnURL: func(id string) string { return u.absURL(r, servicePath(svc.Slug)+"/antrag/bezahlt?zahlung="+id) },
 	})
 	if errs.Is(err, errs.Unavailable) {
 		u.renderBezahlen(w, r, http.StatusServiceUnavailable, svc, m, dr, err)

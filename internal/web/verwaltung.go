@@ -459,10 +459,7 @@ func (u *UI) reifegrad(w http.ResponseWriter, r *http.Request) {
 			d.Missing = append(d.Missing, cv)
 		}
 	}
-	base := "http://" + r.Host
-	if isHTTPS(r) {
-		base = "https://" + r.Host
-	}
+	base := u.absURL(r, "")
 	d.URL = base + "/onlinedienste/" + as.Version.Slug + "/gemeinden/" + ars
 	d.EmbedURL = base + "/einbetten/" + as.Version.Slug + "/" + ars
 	d.SnippetLink = `<a href="` + template.HTMLEscapeString(d.URL) + `">` + template.HTMLEscapeString(as.Version.Title) + ` – online beantragen</a>`

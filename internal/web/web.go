@@ -56,6 +56,10 @@ type UI struct {
 	assets  map[string]string // asset path -> short content hash
 	static  fs.FS
 
+	// PublicURL is the configured address citizens use
+	// (https://service.example.de), "" to take the request's; see absURL.
+	PublicURL string
+
 	// Catalog serves the Leistungen and regions pages.
 	Catalog *catalog.Service
 	// Antraege serves the online services; nil leaves their pages out.

@@ -42,7 +42,15 @@ func (u *UI) registerZahlungsaufforderung(rt *httpx.Router) {
 // casePayPath is the applicant's payment page of a case.
 func casePayPath(caseID string) string { return "/antraege/" + caseID + "/bezahlen" }
 
-func absURL(r *http.Request, path string) string {
+// absURL is the absolute address of path on ozgo for links that leave
+// the page: the payment provider's return address, the link in a
+// Zahlungsaufforderung, embed snippets. The configured public URL when
+// there is one (so a forged Host header cannot steer a payment's return
+// elsewhere), else the address of the request.
+func (u *UI) absURL(r *http.Request, path string) string {
+	if u.PublicURL != "" {
+		return strings.TrimSuffix(u.PublicURL, "/") + path
+	}
 	scheme := "http"
 	if isHTTPS(r) {
 		scheme = "https"
@@ -161,7 +169,7 @@ func (u *UI) requestFee(r *http.Request, a *identity.Actor, id, due string) erro
 		return err
 	}
 	_, err = u.Payment.RequestCasePayment(ctx, a, payment.RequestCase{CaseID: id, Data: inst, DueDate: due,
-		ServiceTitle: u.serviceTitle(r, sub.Service), PayURL: absURL(r, casePayPath(id))})
+		ServiceTitle: u.serviceTitle(r, sub.Service), PayURL: u.absURL(r, casePayPath(id))})
 	return err
 }
 
@@ -307,7 +315,7 @@ func (u *UI) fallBezahlenStarten(w http.ResponseWriter, r *http.Request) {
 	}
 	id := st.Request.CaseID
 	p, err := u.Payment.StartCase(r.Context(), a, id, u.serviceTitle(r, st.Request.Service), func(pid string) string {
-		return absURL(r, "/antraege/"+id+"/bezahlt?zahlung="+pid)
+		return u.absURL(r, "/antraege/"+id+"/bezahlt?zahlung="+pid)
 	})
 	if errs.Is(err, errs.Unavailable) {
 		u.renderFallZahlung(w, r, http.StatusServiceUnavailable, st, err)
