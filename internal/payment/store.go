@@ -309,3 +309,15 @@ func (s *Service) ProviderOrigins(ctx context.Context, tenant, payURL string) []
 	add(payURL)
 	return out
 }
+
+// HasEndpoint reports whether payments of the tenant can be made: the
+// tenant has an XBezahldienste provider, or the platform's default one
+// (tenant "") applies, as Endpoint falls back to it. Read-only; for the
+// completeness check of activations (internal/tenant).
+func (s *Service) HasEndpoint(ctx context.Context, tenant string) (bool, error) {
+	var n int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_endpoints WHERE tenant_id = ? OR tenant_id = ''`, tenant).Scan(&n); err != nil {
+		return false, fmt.Errorf("payment: endpoint of %q: %w", tenant, err)
+	}
+	return n > 0, nil
+}

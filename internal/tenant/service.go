@@ -10,12 +10,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/catalog"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/payment"
 	"github.com/ozgo/ozgo/internal/store"
 )
 
@@ -42,6 +45,14 @@ type Service struct {
 	Now func() time.Time
 	// FeedbackKey signs the feedback form's token.
 	FeedbackKey []byte
+	// Payment holds the fee rules and payment providers the parameters
+	// "gebuehr" and "zahlung" are checked against (nil: none configured).
+	Payment *payment.Service
+	// Models builds the form models the evidence criterion is computed
+	// from; nil: a registry of its own.
+	Models *onlinedienst.Registry
+	evOnce sync.Once
+	ev     *evidenceCache
 	// PublicURL is ozgo's public base URL ("https://service.example.de");
 	// with it, activations enter their Gemeinde page as the online service
 	// link of the catalog's Zuständigkeit.
