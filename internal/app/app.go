@@ -168,6 +168,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Tenants.PublicURL = cfg.PublicURL
 	a.Tenants.DestinationExists = a.destinationOf
 	a.Tenants.Models = registry
+	a.Tenants.Blobs = a.Blobs // uploaded logos
 	// Activated services are routed by their activations (one source of
 	// truth; see onlinedienst/routing.go).
 	a.Antraege.Activations = a.Tenants.RoutingActivation

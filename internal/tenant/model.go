@@ -23,7 +23,14 @@ var Accents = []string{"blau", "gruen", "rot", "violett", "petrol"}
 type Profile struct {
 	TenantID    string
 	DisplayName string
-	LogoURL     string // https URL or ""
+	// LogoURL is no longer shown: the pages' CSP allows images from ozgo
+	// only (img-src 'self'). Tenants upload their logo instead (logo.go).
+	LogoURL string
+	// LogoBlob is the uploaded logo's blob id ("" without one), LogoType
+	// its media type (image/png or image/jpeg).
+	LogoBlob    string
+	LogoType    string
+	LogoUpdated time.Time
 	Accent      string // one of Accents
 	PrivacyURL  string
 	ImprintURL  string

@@ -52,15 +52,24 @@ type localOffer struct {
 	Level           identity.TrustLevel
 	Live            bool
 	PaperOnly       bool
+	TenantName      string // the activating tenant's display name
+	Logo            string // its logo's URL, "" without one
 }
 
-func offerOf(g *catalog.Region, a *onlinedienst.Activation) *localOffer {
+func (u *UI) offerOf(r *http.Request, g *catalog.Region, a *onlinedienst.Activation) *localOffer {
 	if a == nil {
 		return nil
 	}
-	return &localOffer{Gemeinde: g.Name, Authority: a.Authority, ContactEmail: a.ContactEmail, ContactPhone: a.ContactPhone,
+	o := &localOffer{Gemeinde: g.Name, Authority: a.Authority, ContactEmail: a.ContactEmail, ContactPhone: a.ContactPhone,
 		ProcessingDays: a.ProcessingDays, OpeningHoursURL: a.OpeningHoursURL, Level: a.TrustLevel, Live: a.Live,
 		PaperOnly: a.Delivery == onlinedienst.DeliveryPDF}
+	// The tenant's branding: its name and uploaded logo.
+	if u.Tenants != nil {
+		if t, err := u.Tenants.Tenant(r.Context(), a.TenantID); err == nil {
+			o.TenantName, o.Logo = t.Profile.DisplayName, logoURL(t.Profile)
+		}
+	}
+	return o
 }
 
 // localOffer is the activation of svc in the chosen Gemeinde for the
@@ -78,7 +87,7 @@ func (u *UI) localOffer(r *http.Request, svc *onlinedienst.Service) *localOffer 
 	if err != nil || act == nil || !act.Live {
 		return nil
 	}
-	return offerOf(ort, act)
+	return u.offerOf(r, ort, act)
 }
 
 func checkPath(slug string) string { return servicePath(slug) + "/antrag/pruefen" }
@@ -99,7 +108,7 @@ func (u *UI) route(r *http.Request, svc *onlinedienst.Service) (routing, error) 
 	if err != nil {
 		return rt, err
 	}
-	rt.Local = offerOf(rt.Ort, act)
+	rt.Local = u.offerOf(r, rt.Ort, act)
 	dest, err := u.Antraege.Route(r.Context(), svc, rt.Ort.ARS)
 	switch {
 	case errors.Is(err, onlinedienst.ErrNotOffered):

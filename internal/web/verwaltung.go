@@ -47,6 +47,7 @@ func (u *UI) registerVerwaltung(rt *httpx.Router) {
 	rt.HandleFunc("GET /einbetten/{slug}/{ars}", u.einbetten)
 	rt.HandleFunc("GET /onlinedienste/{slug}/gemeinden/{ars}", u.onlinedienstGemeinde)
 	u.registerDienste(rt)
+	u.registerLogo(rt)
 }
 
 // requireStaff sends a browser without a staff session to the staff login
@@ -209,7 +210,7 @@ func (u *UI) verwaltung(w http.ResponseWriter, r *http.Request) {
 // noticeText is the success message named by ?hinweis= after a redirect.
 func noticeText(u *UI, r *http.Request) string {
 	switch h := r.URL.Query().Get("hinweis"); h {
-	case "mandant", "profil", "sammel", "aktiviert", "deaktiviert", "betrieb", "bewertung":
+	case "mandant", "profil", "sammel", "aktiviert", "deaktiviert", "betrieb", "bewertung", "logo", "logo_entfernt":
 		return u.t("admin.notice." + h)
 	}
 	return ""
@@ -257,6 +258,7 @@ func (u *UI) mandantNeuPost(w http.ResponseWriter, r *http.Request) {
 }
 
 type profilData struct {
+	Notice  string
 	Tenant  tenant.Tenant
 	P       tenant.Profile
 	Accents []string
@@ -270,7 +272,7 @@ func (u *UI) profil(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u.Render(w, r, http.StatusOK, "profil", Page{Title: u.t("profile.title"), Section: "konto", Data: &profilData{Tenant: t, P: t.Profile, Accents: tenant.Accents}})
+	u.Render(w, r, http.StatusOK, "profil", Page{Title: u.t("profile.title"), Section: "konto", Data: &profilData{Tenant: t, P: t.Profile, Accents: tenant.Accents, Notice: noticeText(u, r)}})
 }
 
 // profilPost is POST /verwaltung/profil.
@@ -279,7 +281,9 @@ func (u *UI) profilPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := tenant.Profile{TenantID: t.ID, DisplayName: r.PostFormValue("display-name"), LogoURL: strings.TrimSpace(r.PostFormValue("logo")),
+	// The logo is uploaded separately (mandant_logo.go); the old logo URL
+	// field is gone because the CSP shows images from ozgo only.
+	p := tenant.Profile{TenantID: t.ID, DisplayName: r.PostFormValue("display-name"), LogoURL: t.Profile.LogoURL,
 		Accent: r.PostFormValue("accent"), PrivacyURL: strings.TrimSpace(r.PostFormValue("privacy")), ImprintURL: strings.TrimSpace(r.PostFormValue("imprint")),
 		EmbedOrigin: strings.TrimSpace(r.PostFormValue("embed-origin"))}
 	es := tenant.CheckProfile(p)
