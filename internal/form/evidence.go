@@ -28,7 +28,7 @@ func (e Evidence) AllUploadable() bool { return len(e.Blocked) == 0 && len(e.Pap
 // (compared in lower case).
 var paperPhrases = []string{
 	"per post", "auf dem postweg", "postalisch", "in papierform", "auf papier",
-	"im original vorlegen", "im original einreichen", "im original einsenden", "im original zusenden",
+	"im original vorlegen", "im original vorzulegen", "im original einreichen", "im original einzureichen", "im original einsenden", "im original zusenden",
 	"persönlich vorlegen", "persönlich vorbeibringen", "nachreichen", "nachgereicht",
 }
 
