@@ -46,7 +46,9 @@ var (
 // CheckLogo checks an uploaded logo and returns its media type, or a field
 // error (field "logo-datei") saying in German what is wrong.
 func CheckLogo(data []byte) (string, *errs.Error) {
-	bad := func(key string, args ...any) (string, *errs.Error) { return "", errs.FieldError("logo-datei", key, args...) }
+	bad := func(key string, args ...any) (string, *errs.Error) {
+		return "", errs.FieldError("logo-datei", key, args...)
+	}
 	switch {
 	case len(data) == 0:
 		return bad("tenant.error.logo_empty")
