@@ -276,6 +276,14 @@ func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *
 	if err != nil {
 		return nil, err
 	}
+	// Routed by an activation: the applicant is told the activation's
+	// authority, which the check page named.
+	authority := ""
+	if act, activated, err := a.Placement(ctx, svc, opt.ARS); err != nil {
+		return nil, err
+	} else if activated && act != nil {
+		authority = act.Authority
+	}
 	at := a.Drafts.Now().UTC()
 	ref, err := form.NewReference(at)
 	if err != nil {
@@ -289,6 +297,7 @@ func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *
 		Reference: ref, Submitted: at, Destination: dest, LeiKa: svc.LeiKa, ServiceName: svc.Title,
 		SchemaID: m.Schema.ID, Data: data, Files: dr.State.AllFiles(), Sections: sections, ReplyEmail: opt.ReplyEmail, RegionARS: opt.ARS,
 		PaymentInformation: opt.PaymentInformation, // payment (issue 8)
+		Authority:          authority,
 	})
 	if err != nil {
 		return nil, err

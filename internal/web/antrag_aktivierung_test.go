@@ -167,8 +167,8 @@ func TestAntragRoutedByActivation(t *testing.T) {
 			t.Fatalf("submit: %d %s", w.Code, w.Body.String())
 		}
 		var dest, authority string
-		if err := db.QueryRowContext(ctx, `SELECT destination_id, authority FROM deliveries`).Scan(&dest, &authority); err != nil || dest != e.dest.ID {
-			t.Fatalf("delivered to %q (%v)", dest, err)
+		if err := db.QueryRowContext(ctx, `SELECT destination_id, authority FROM deliveries`).Scan(&dest, &authority); err != nil || dest != e.dest.ID || authority != "Gewerbeaufsicht Tübingen (Test)" {
+			t.Fatalf("delivered to %q, %q (%v)", dest, authority, err)
 		}
 
 		// Inbox: the tenant's workspace destination (inbox_keys); without
