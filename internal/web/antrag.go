@@ -37,6 +37,7 @@ func (u *UI) registerAntrag(rt *httpx.Router) {
 	rt.HandleFunc("POST /onlinedienste/{slug}/antrag/absenden", u.antragAbsenden)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/eingang", u.antragEingang)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/eingang.pdf", u.antragEingangPDF)
+	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/antrag.pdf", u.antragPapierPDF) // paper only (antrag_papier.go)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/{seite}", u.antragSeite)
 	rt.HandleFunc("POST /onlinedienste/{slug}/antrag/{seite}", u.antragSeiteSpeichern, httpx.BodyLimit(maxPagePost))
 }
@@ -495,6 +496,7 @@ func fieldID(ipath string) string { return "f-" + strings.ReplaceAll(ipath, ".",
 
 type checkData struct {
 	Service *onlinedienst.Service
+	Paper   string // URL of the filled application as PDF (paper-only Gemeinde)
 	Crumbs  []crumb
 	Errors  []fieldError
 	Pages   []answerPage
@@ -529,6 +531,9 @@ func (u *UI) renderCheck(w http.ResponseWriter, r *http.Request, status int, svc
 	d := checkData{Service: svc, Steps: len(m.Pages) + 1, Step: len(m.Pages) + 1, Back: pageURL(svc.Slug, len(m.Pages)-1), Routing: rt}
 	if status != http.StatusOK && len(res.Errors) == 0 {
 		d.Errors = u.routingErrors(rt)
+	}
+	if rt.PaperOnly && len(res.Errors) == 0 {
+		d.Paper = paperPath(svc.Slug)
 	}
 	for _, e := range res.Errors {
 		d.Errors = append(d.Errors, fieldError{

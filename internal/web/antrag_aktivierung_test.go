@@ -189,6 +189,32 @@ func TestAntragRoutedByActivation(t *testing.T) {
 		if _, err := e.ui.Antraege.Route(ctx, svc, demo.DemoGemeinde); err != onlinedienst.ErrPaperOnly {
 			t.Fatalf("paper: %v", err)
 		}
+		// The applicant fills it in and gets the PDF to send, with the
+		// authority's contact; nothing is submitted.
+		fillAll(t, e.ui, b, slug)
+		w = b.get(check)
+		body = w.Body.String()
+		if w.Code != 200 || !strings.Contains(body, "Antrag nur schriftlich") || !strings.Contains(body, "/onlinedienste/"+slug+"/antrag/antrag.pdf") ||
+			!strings.Contains(body, "7071 123") || strings.Contains(body, "Antrag verbindlich absenden") {
+			t.Fatalf("check page, paper only: %d\n%s", w.Code, body)
+		}
+		checkPage(t, body)
+		w = b.get("/onlinedienste/" + slug + "/antrag/antrag.pdf")
+		if w.Code != 200 || w.Header().Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(w.Body.Bytes(), []byte("%PDF-")) {
+			t.Fatalf("paper PDF: %d", w.Code)
+		}
+		if w := b.post("/onlinedienste/"+slug+"/antrag/absenden", url.Values{}); w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "nur schriftlich") {
+			t.Fatalf("submit, paper only: %d", w.Code)
+		}
+		b.ort.Value = otherOrt
+		if w := b.get("/onlinedienste/" + slug + "/antrag/antrag.pdf"); w.Code != http.StatusNotFound {
+			t.Fatalf("paper PDF where the service is not offered: %d", w.Code)
+		}
+		b.ort.Value = demo.DemoGemeinde
+		var subs int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM submissions`).Scan(&subs); err != nil || subs != 1 {
+			t.Fatalf("submissions: %d %v", subs, err)
+		}
 		// Switched off: not offered (the authority is still named).
 		if err := e.ts.Deactivate(ctx, e.admin, "tuebingen", slug, demo.DemoGemeinde); err != nil {
 			t.Fatal(err)
