@@ -102,8 +102,10 @@ type onlinedienstData struct {
 	NeedLogin string
 	Level     identity.TrustLevel // the level NeedLogin asks for
 	// Local is what the activation says for the chosen Gemeinde, when the
-	// service is routed by activations (nil otherwise).
-	Local *localOffer
+	// service is routed by activations (nil otherwise); NotOffered names
+	// the chosen Gemeinde when the service is not offered online there.
+	Local      *localOffer
+	NotOffered string
 }
 
 // levelOK reports whether the request's actor may use svc at the given
@@ -213,7 +215,7 @@ func (u *UI) onlinedienst(w http.ResponseWriter, r *http.Request) {
 	if svc.LeiKa != "" {
 		d.Leistung = "/leistungen/" + svc.LeiKa
 	}
-	d.Local = u.localOffer(r, svc)
+	d.Local, d.NotOffered = u.localOffer(r, svc)
 	if level := u.requiredLevel(r, svc); !levelOK(r, level) {
 		d.NeedLogin, d.Level = loginURL(servicePath(svc.Slug), level), level
 	} else if ref, ok := readAntragCookie(r); ok {

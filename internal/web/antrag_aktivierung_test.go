@@ -151,9 +151,12 @@ func TestAntragRoutedByActivation(t *testing.T) {
 			t.Fatalf("check page: %d", w.Code)
 		}
 		checkPage(t, body)
-		// Another Gemeinde: the check page says the service is not offered
-		// there; submitting is refused, the draft stays.
+		// Another Gemeinde: the start and check pages say the service is
+		// not offered there; submitting is refused, the draft stays.
 		b.ort.Value = otherOrt
+		if body := b.get("/onlinedienste/" + slug).Body.String(); !strings.Contains(body, "wird dieser Onlinedienst noch nicht online angeboten") {
+			t.Error("the start page does not say the service is not offered in the chosen Gemeinde")
+		}
 		w = b.get(check)
 		if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "noch nicht online angeboten") || strings.Contains(body, "Antrag verbindlich absenden") {
 			t.Fatalf("check page elsewhere: %d", w.Code)

@@ -73,21 +73,26 @@ func (u *UI) offerOf(r *http.Request, g *catalog.Region, a *onlinedienst.Activat
 }
 
 // localOffer is the activation of svc in the chosen Gemeinde for the
-// start page (nil without a chosen Gemeinde or activation).
-func (u *UI) localOffer(r *http.Request, svc *onlinedienst.Service) *localOffer {
+// start page (nil without a chosen Gemeinde or live activation), and the
+// Gemeinde's name when the service is routed by activations but not
+// offered there.
+func (u *UI) localOffer(r *http.Request, svc *onlinedienst.Service) (*localOffer, string) {
 	sn, err := u.snapshot(r)
 	if err != nil {
-		return nil
+		return nil, ""
 	}
 	ort := chosenOrt(r, sn)
 	if ort == nil {
-		return nil
+		return nil, ""
 	}
-	act, _, err := u.Antraege.Placement(r.Context(), svc, ort.ARS)
-	if err != nil || act == nil || !act.Live {
-		return nil
+	act, activated, err := u.Antraege.Placement(r.Context(), svc, ort.ARS)
+	if err != nil || !activated {
+		return nil, ""
 	}
-	return u.offerOf(r, ort, act)
+	if act == nil || !act.Live {
+		return nil, ort.Name
+	}
+	return u.offerOf(r, ort, act), ""
 }
 
 func checkPath(slug string) string { return servicePath(slug) + "/antrag/pruefen" }
