@@ -350,7 +350,7 @@ func (s *Service) Deactivate(ctx context.Context, actor *identity.Actor, tenantI
 		// Switched off: the authority stays responsible, but the catalog
 		// no longer links an online service.
 		if _, err := tx.ExecContext(ctx, `UPDATE zustaendigkeiten SET onlinedienst_url = '' WHERE region_ars = ?
-			AND behoerde_id IN (SELECT id FROM behoerden WHERE tenant = ? AND region_ars = ?)
+			AND behoerde_id IN (SELECT id FROM behoerden WHERE (tenant = ? OR tenant = '') AND region_ars = ?)
 			AND onlinedienst_url LIKE ?`, ars, tenantID, ars, "%/onlinedienste/"+slug+"/gemeinden/"+ars); err != nil {
 			return err
 		}

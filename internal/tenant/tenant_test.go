@@ -388,6 +388,31 @@ func TestActivationEntersZustaendigkeit(t *testing.T) {
 		if z.Behoerde == nil || z.Behoerde.Name != "Bürgeramt Aheim" || z.OnlinedienstURL != "" {
 			t.Errorf("after switching off: %+v %+v", z, z.Behoerde)
 		}
+		// An authority the catalog holds for no tenant under the same name
+		// in the Gemeinde is that office: reused, not doubled.
+		st := catalog.NewStore(db)
+		var shared int64
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			shared, err = st.CreateBehoerde(ctx, tx, catalog.Behoerde{Name: "Standesamt Aheim", RegionARS: "990010000001"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		in.Authority = "Standesamt Aheim"
+		if _, es, err := f.svc.Activate(ctx, f.a, "aheim", in, "blaue-karte-eu"); err != nil || len(es) > 0 {
+			t.Fatal(err, es)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM behoerden WHERE name = ?`, "Standesamt Aheim").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("authorities named Standesamt Aheim: %d %v", n, err)
+		}
+		if z, _ = f.svc.Catalog.Zustaendigkeit(ctx, "99010014001001", "990010000001"); z.Behoerde == nil || z.Behoerde.ID != shared {
+			t.Errorf("the shared authority is not reused: %+v", z.Behoerde)
+		}
+		if err := f.svc.Deactivate(ctx, f.a, "aheim", "blaue-karte-eu", "990010000001"); err != nil {
+			t.Fatal(err)
+		}
 		// With an authority in the catalog, a Gemeinde without activation
 		// still has Reifegrad 0 there (no texts of a service), and Aheim,
 		// switched off, has 1: information only.
