@@ -141,6 +141,8 @@ describe('Verwaltung', { timeout: 180_000 }, () => {
     const img = page.getByRole('img', { name: 'Universitätsstadt Tübingen (Demo)' });
     assert.equal(await img.getAttribute('src'), '/mandanten/tuebingen/logo');
     assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 32), 'the logo loads under the CSP');
+    await v.goto('/einbetten/blaue-karte-eu/084160041041', { title: `${SERVICE} – ozgo` });
+    assert.equal(await page.getByRole('img', { name: 'Universitätsstadt Tübingen (Demo)' }).count(), 1);
     await v.goto('/verwaltung', { title: 'Verwaltung – ozgo' });
     await v.click(page.getByRole('link', { name: 'Statistik und Rückmeldungen' }), { title: 'Statistik und Rückmeldungen – ozgo' });
     const embed = await page.request.get(`${server.url}/einbetten/blaue-karte-eu/084160041041`);
