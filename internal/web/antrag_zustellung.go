@@ -118,10 +118,14 @@ func (u *UI) route(r *http.Request, svc *onlinedienst.Service) (routing, error) 
 	switch {
 	case errors.Is(err, onlinedienst.ErrNotOffered):
 		rt.NotOffered = true
-		if act != nil {
+		switch {
+		case act != nil:
 			rt.Authority = act.Authority // switched off: the authority is still known
-		} else if z, zerr := u.Catalog.Zustaendigkeit(r.Context(), svc.LeiKa, rt.Ort.ARS); zerr == nil && z.Behoerde != nil {
-			rt.Authority = z.Behoerde.Name
+		case u.Catalog != nil:
+			// The catalog may know who is responsible there all the same.
+			if z, zerr := u.Catalog.Zustaendigkeit(r.Context(), svc.LeiKa, rt.Ort.ARS); zerr == nil && z.Behoerde != nil {
+				rt.Authority = z.Behoerde.Name
+			}
 		}
 		return rt, nil
 	case errors.Is(err, onlinedienst.ErrPaperOnly):
