@@ -10,7 +10,12 @@
 //     Gemeinden of the Kreis), with charts, map and tables;
 //   - an operator creates a tenant with its first admin and announces a
 //     maintenance window, which the status page and the banner show;
-//   - a citizen rates a service.
+//   - a citizen rates a service;
+//   - the Tübingen admin uploads a logo (an SVG is refused), which the
+//     service pages show from ozgo itself;
+//   - a citizen applies for a service activated in Tübingen and reaches
+//     the authority the activation names; in a Gemeinde without an
+//     activation the check page says the service is not offered there.
 //
 // axe (WCAG 2.1 A/AA) runs on every page on arrival.
 
@@ -18,10 +23,17 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
 import { launchBrowser } from '../lib/browser.js';
+import { chooseOrt, fillAllPages, MUTTERSCHUTZ_ANSWERS } from '../lib/formfill.js';
 import { printOutputOnFailure, startServer } from '../lib/server.js';
 import { visitor as newVisitor } from '../lib/visitor.js';
 
 const SERVICE = 'Blaue Karte EU beantragen';
+
+// A 32×32 pixel PNG: the smallest logo size ozgo accepts is 16×16.
+const LOGO = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAIAAAD8GO2jAAAAKElEQVR42u3NMQ0AAAgDsElEIlKngoOkSf8ms7cEAoFAIBAIBALBl6DhBsAuPa80IgAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 let server;
 let browser;
@@ -102,7 +114,8 @@ describe('Verwaltung', { timeout: 180_000 }, () => {
 
     // The overview lists it at Reifegrad 3; the API agrees.
     await v.click(page.getByRole('link', { name: 'Zurück zur Verwaltung' }), { title: 'Verwaltung – ozgo' });
-    const row = page.getByRole('row', { name: /Tübingen, Universitätsstadt/ });
+    // (The demo also activated the Mutterschutz service in Tübingen.)
+    const row = page.getByRole('row', { name: /Tübingen, Universitätsstadt/ }).filter({ hasText: SERVICE });
     assert.match(await row.innerText(), /Freigeschaltet\s+3/);
     const res = await page.request.get(`${server.url}/api/v1/reifegrad?leika=99010014001001&ars=084160041041`);
     assert.equal((await res.json()).reifegrad, 3);
@@ -113,6 +126,24 @@ describe('Verwaltung', { timeout: 180_000 }, () => {
     await v.click(page.getByRole('button', { name: 'Speichern' }), { title: 'Fehler: Angaben und Erscheinungsbild – ozgo', status: 422 });
     await page.getByLabel('Website, die ozgo einbetten darf').fill('https://www.tuebingen.example');
     await v.click(page.getByRole('button', { name: 'Speichern' }), { title: 'Verwaltung – ozgo' });
+    // The logo: SVG refused, PNG stored and served by ozgo.
+    await v.click(page.getByRole('link', { name: 'Angaben und Erscheinungsbild des Mandanten' }), { title: 'Angaben und Erscheinungsbild – ozgo' });
+    await page.getByLabel('Logo-Datei').setInputFiles({ name: 'logo.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') });
+    await v.click(page.getByRole('button', { name: 'Logo hochladen' }), { title: 'Fehler: Angaben und Erscheinungsbild – ozgo', status: 422 });
+    assert.match(await page.locator('.ozgo-error-summary').innerText(), /PNG- oder JPEG-Datei/);
+    await page.getByLabel('Logo-Datei').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: LOGO });
+    await v.click(page.getByRole('button', { name: 'Logo hochladen' }), { title: 'Angaben und Erscheinungsbild – ozgo', url: /hinweis=logo$/ });
+    const logo = await page.request.get(`${server.url}/mandanten/tuebingen/logo`);
+    assert.equal(logo.status(), 200);
+    assert.equal(logo.headers()['content-type'], 'image/png');
+    assert.equal(logo.headers()['x-content-type-options'], 'nosniff');
+    await v.goto('/onlinedienste/blaue-karte-eu/gemeinden/084160041041', { title: `${SERVICE} in Tübingen – ozgo` });
+    const img = page.getByRole('img', { name: 'Universitätsstadt Tübingen (Demo)' });
+    assert.equal(await img.getAttribute('src'), '/mandanten/tuebingen/logo');
+    assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 32), 'the logo loads under the CSP');
+    await v.goto('/einbetten/blaue-karte-eu/084160041041', { title: `${SERVICE} – ozgo` });
+    assert.equal(await page.getByRole('img', { name: 'Universitätsstadt Tübingen (Demo)' }).count(), 1);
+    await v.goto('/verwaltung', { title: 'Verwaltung – ozgo' });
     await v.click(page.getByRole('link', { name: 'Statistik und Rückmeldungen' }), { title: 'Statistik und Rückmeldungen – ozgo' });
     const embed = await page.request.get(`${server.url}/einbetten/blaue-karte-eu/084160041041`);
     assert.match(embed.headers()['content-security-policy'], /frame-ancestors 'self' https:\/\/www\.tuebingen\.example/);
@@ -209,5 +240,53 @@ describe('Verwaltung', { timeout: 180_000 }, () => {
     await page.waitForTimeout(2100); // the form token refuses posts faster than a person
     await v.click(page.getByRole('button', { name: 'Bewertung senden' }), { title: `Bewertung: ${SERVICE} – ozgo`, url: /hinweis=danke/ });
     await page.getByText('Danke für Ihre Bewertung.').waitFor();
+  });
+
+  it("routes a citizen's application by the activation of the chosen Gemeinde", async (t) => {
+    const MUTTER = '/onlinedienste/mutterschutz-benachrichtigung';
+    const MUTTER_TITLE = 'Beschäftigung einer schwangeren oder stillenden Frau mitteilen';
+    const CHECK = 'Angaben prüfen und absenden – ozgo';
+    // The admin names another authority for Tübingen (built-in inbox).
+    const v = await newVisitor(t, browser, server.url, {}, { waitUntil: 'load' });
+    await staffLogin(v, 'verwaltung@tuebingen.example', 'demo-verwaltung-2026');
+    await v.goto('/verwaltung/onlinedienste/mutterschutz-benachrichtigung/aktivieren?ars=084160041041', { title: `${MUTTER_TITLE} aktivieren – ozgo` });
+    // The fee box shows the fee as the citizen sees it and where it is set.
+    await v.page.getByRole('heading', { name: 'Gebühr und Bezahlung' }).waitFor();
+    assert.equal(await v.page.getByRole('link', { name: 'Gebühren und Bezahldienst einstellen' }).count(), 1);
+    await v.page.getByLabel('Zuständige Behörde').fill('Gewerbeaufsicht Tübingen (Demo)');
+    await v.page.getByLabel('Erwartete Bearbeitungszeit in Arbeitstagen').fill('14');
+    await v.click(v.page.getByRole('button', { name: 'Prüfen und freischalten' }), {
+      title: `Reifegrad: ${MUTTER_TITLE} in Tübingen, Universitätsstadt – ozgo`,
+      url: /hinweis=aktiviert$/,
+    });
+
+    // The citizen: the application goes to that authority.
+    const c = await newVisitor(t, browser, server.url, {}, { waitUntil: 'load' });
+    const { page } = c;
+    await c.goto(MUTTER, { title: `${MUTTER_TITLE} – ozgo` });
+    await Promise.all([page.waitForEvent('framenavigated'), page.getByRole('button', { name: 'Antrag starten' }).click()]);
+    await fillAllPages(c, MUTTER, MUTTERSCHUTZ_ANSWERS);
+    await c.arrive({ title: CHECK, url: /\/antrag\/pruefen$/ });
+
+    // A Gemeinde where nobody activated it: not offered there.
+    await chooseOrt(c, { query: 'Reutlingen', name: 'Reutlingen', checkTitle: CHECK });
+    let main = await page.locator('main').innerText();
+    assert.match(main, /In dieser Gemeinde noch nicht online/);
+    assert.match(main, /wird dieser Onlinedienst noch nicht online angeboten/);
+    assert.equal(await page.getByRole('button', { name: 'Antrag verbindlich absenden' }).count(), 0);
+
+    // Tübingen: the activation's authority, contact and processing time.
+    await c.click(page.getByRole('link', { name: 'Wohnort ändern' }), { title: 'Wohnort wählen – ozgo', url: /\/ort\?zurueck=/ });
+    await page.getByLabel('Ihr Wohnort', { exact: false }).fill('Tübingen');
+    await c.click(page.getByRole('button', { name: 'Ort suchen' }), { title: 'Wohnort wählen: Tübingen – ozgo' });
+    await c.click(page.locator('button.ozgo-choice').filter({ hasText: 'Tübingen, Universitätsstadt' }).first(), { title: CHECK, url: /\/antrag\/pruefen$/ });
+    main = await page.locator('main').innerText();
+    assert.match(main, /Ihr Antrag geht verschlüsselt an:\s*Gewerbeaufsicht Tübingen \(Demo\)/);
+    assert.match(main, /etwa 14 Arbeitstage/);
+    assert.equal(await page.getByRole('link', { name: 'buergerbuero@tuebingen.example' }).count(), 1);
+    await c.click(page.getByRole('button', { name: 'Antrag verbindlich absenden' }), { title: 'Ihr Antrag ist eingegangen – ozgo', url: /\/antrag\/eingang$/ });
+    main = await page.locator('main').innerText();
+    assert.match(main, /Gewerbeaufsicht Tübingen \(Demo\)/);
+    assert.match(main, /verschlüsselt an die zuständige Stelle übermittelt/);
   });
 });

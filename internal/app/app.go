@@ -168,9 +168,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Tenants.FeedbackKey = keys.DeriveKey("feedback-form")
 	a.Tenants.PublicURL = cfg.PublicURL
 	a.Tenants.DestinationExists = a.destinationOf
+	a.Tenants.Models = registry
+	a.Tenants.Blobs = a.Blobs // uploaded logos
+	// Activated services are routed by their activations (one source of
+	// truth; see onlinedienst/routing.go).
+	a.Antraege.Activations = a.Tenants.RoutingActivation
 	if err := a.openPayment(); err != nil { // payment (issue 8)
 		return nil, err
 	}
+	a.Tenants.Payment = feeSettings{a.Payment} // fee and payment parameters of activations
 	ok = true
 	return a, nil
 }
@@ -366,5 +372,7 @@ func (a *App) destinationOf(ctx context.Context, tenantID, id string) (bool, err
 	case err != nil:
 		return false, err
 	}
-	return d.TenantID == tenantID, nil
+	// Only an active destination receives applications (routing skips the
+	// others), so an activation must name one.
+	return d.TenantID == tenantID && d.Status == fitconnect.DestinationActive, nil
 }

@@ -92,3 +92,13 @@ func (a *App) SetupDemoPayment(ctx context.Context, paysimURL, secret string) er
 		RefPrefix:   "TUE-ABH",
 	})
 }
+
+// feeSettings gives the tenant domain (the completeness check of
+// activations) the payment settings without making it depend on the
+// payment package.
+type feeSettings struct{ p *payment.Service }
+
+func (f feeSettings) FeeStatus(ctx context.Context, service, tenantID string) (tenant.FeeStatus, error) {
+	st, err := f.p.FeeState(ctx, service, tenantID)
+	return tenant.FeeStatus{Rule: st.Rule, Own: st.Own, Paid: st.Rule && st.Mode != payment.ModeNone, Endpoint: st.Endpoint}, err
+}

@@ -15,7 +15,8 @@ import (
 // publishes its online services once; the Landkreis Esslingen activates
 // one of them for 40 of its 44 Gemeinden with a CSV upload
 // (data/tenant/esslingen.csv), so the coverage dashboard shows exact
-// shares: 40/44 Gemeinden and 496,906 of 535,024 people in the Kreis.
+// shares: 40/44 Gemeinden and 496,906 of 535,024 people in the Kreis. The
+// Universitätsstadt Tübingen activates the same service for itself.
 const (
 	DemoLand     = "land-bw"
 	DemoKreis    = "landkreis-esslingen"
@@ -111,6 +112,26 @@ func LoadTenants(ctx context.Context, ts *tenant.Service, ids *identity.Service)
 		if len(lerrs) > 0 {
 			return nil, fmt.Errorf("demo: bulk activation: line %d: %v", lerrs[0].Line, lerrs[0].Err)
 		}
+	}
+	// The EfA service is routed by its activations alone once any exist
+	// (onlinedienst/routing.go), so the Gemeinde Tübingen, where the
+	// citizen tests apply, activates it too: delivery to its workspace
+	// (the demo Zustellpunkt, whose key the clerk workspace holds). The
+	// other demo services stay unactivated and keep the routing by the
+	// Zustellpunkt's regions, until an admin activates them.
+	if _, err := ts.Activation(ctx, DemoEfAService, DemoGemeinde); errs.Is(err, errs.NotFound) {
+		admin := &identity.Actor{Kind: identity.KindStaff, Principal: "demo", TenantID: DemoTenant, Roles: []identity.Role{identity.RoleTenantAdmin}}
+		_, es, err := ts.Activate(ctx, admin, DemoTenant, tenant.ActivationInput{ARS: DemoGemeinde, Authority: "Bürgerbüro Tübingen (Demo)",
+			Delivery: tenant.DeliveryInbox, ContactEmail: "buergerbuero@tuebingen.example", ContactPhone: "+49 7071 000000",
+			ProcessingDays: "10", OpeningHoursURL: "https://tuebingen.example/buergerbuero", Postfach: "ja"}, DemoEfAService)
+		if err != nil {
+			return nil, fmt.Errorf("demo: activation in Tübingen: %w", err)
+		}
+		if len(es) > 0 {
+			return nil, fmt.Errorf("demo: activation in Tübingen: %v", es[0])
+		}
+	} else if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -40,6 +40,9 @@ type Antraege struct {
 	Delivery *submission.Delivery
 	// MaxUpload caps every uploaded file, whatever the form allows.
 	MaxUpload int64
+	// Activations, when set, routes activated services by their
+	// activation in the Gemeinde (see routing.go).
+	Activations ActivationLookup
 }
 
 // DefaultMaxUpload is the size limit of a file when the form sets none.
@@ -225,9 +228,19 @@ type SubmitOptions struct {
 }
 
 // Route finds the destination that receives the service's applications
-// from the Gemeinde ars; submission.ErrNoDestination when none does (the
-// Leistung is not online there yet).
+// from the Gemeinde ars. A service with activations goes where the
+// Gemeinde's live activation says (ErrNotOffered without one,
+// ErrPaperOnly when it takes paper only); any other service goes to the
+// FIT-Connect destination whose regions cover ars. submission.ErrNoDestination
+// when no active destination takes it.
 func (a *Antraege) Route(ctx context.Context, svc *Service, ars string) (*fitconnect.Destination, error) {
+	act, activated, err := a.Placement(ctx, svc, ars)
+	if err != nil {
+		return nil, err
+	}
+	if activated {
+		return a.routeByActivation(ctx, svc, act)
+	}
 	return a.Delivery.Route(ctx, svc.LeiKa, ars)
 }
 
@@ -263,6 +276,14 @@ func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *
 	if err != nil {
 		return nil, err
 	}
+	// Routed by an activation: the applicant is told the activation's
+	// authority, which the check page named.
+	authority := ""
+	if act, activated, err := a.Placement(ctx, svc, opt.ARS); err != nil {
+		return nil, err
+	} else if activated && act != nil {
+		authority = act.Authority
+	}
 	at := a.Drafts.Now().UTC()
 	ref, err := form.NewReference(at)
 	if err != nil {
@@ -276,6 +297,7 @@ func (a *Antraege) Submit(ctx context.Context, svc *Service, m *form.Model, dr *
 		Reference: ref, Submitted: at, Destination: dest, LeiKa: svc.LeiKa, ServiceName: svc.Title,
 		SchemaID: m.Schema.ID, Data: data, Files: dr.State.AllFiles(), Sections: sections, ReplyEmail: opt.ReplyEmail, RegionARS: opt.ARS,
 		PaymentInformation: opt.PaymentInformation, // payment (issue 8)
+		Authority:          authority,
 	})
 	if err != nil {
 		return nil, err

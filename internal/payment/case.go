@@ -343,11 +343,3 @@ func (s *Service) receipt(ctx context.Context, p *Payment) {
 		s.Log.Warn("payment: notice of the payment not sent", "payment", p.ID, "err", err)
 	}
 }
-
-// HasEndpoint reports whether a tenant has an XBezahldienste provider, its
-// own or the platform's default.
-func (s *Service) HasEndpoint(ctx context.Context, tenant string) (bool, error) {
-	var n int
-	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_endpoints WHERE tenant_id = ? OR tenant_id = ''`, tenant).Scan(&n)
-	return n > 0, err
-}

@@ -312,3 +312,58 @@ func (s *Service) ProviderOrigins(ctx context.Context, tenant, payURL string) []
 	add(payURL)
 	return out
 }
+
+// FeeState is what the completeness check of activations (internal/tenant)
+// asks of the payment settings of an online service for a tenant.
+type FeeState struct {
+	// Rule: a fee rule exists for (service, tenant) or as the service's
+	// default (tenant ""); Own: it is the tenant's own.
+	Rule, Own bool
+	// Mode is how the fee is paid (ModeNone without a rule).
+	Mode Mode
+	// Endpoint: the tenant (or the platform by default) has a provider.
+	Endpoint bool
+}
+
+// FeeState reads the fee state of service for tenant.
+func (s *Service) FeeState(ctx context.Context, service, tenant string) (FeeState, error) {
+	var st FeeState
+	rows, err := s.DB.QueryContext(ctx, `SELECT tenant_id FROM payment_fees WHERE service = ? AND (tenant_id = ? OR tenant_id = '')`, service, tenant)
+	if err != nil {
+		return st, fmt.Errorf("payment: fee rules of %s: %w", service, err)
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.Rule = true
+		st.Own = st.Own || t == tenant && t != ""
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	c, err := s.Config(ctx, service, tenant)
+	if err != nil {
+		return st, err
+	}
+	st.Mode = c.Mode
+	if st.Endpoint, err = s.HasEndpoint(ctx, tenant); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// HasEndpoint reports whether payments of the tenant can be made: the
+// tenant has an XBezahldienste provider, or the platform's default one
+// (tenant "") applies, as Endpoint falls back to it. Read-only; for the
+// completeness check of activations (internal/tenant).
+func (s *Service) HasEndpoint(ctx context.Context, tenant string) (bool, error) {
+	var n int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_endpoints WHERE tenant_id = ? OR tenant_id = ''`, tenant).Scan(&n); err != nil {
+		return false, fmt.Errorf("payment: endpoint of %q: %w", tenant, err)
+	}
+	return n > 0, nil
+}

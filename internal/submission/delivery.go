@@ -160,6 +160,10 @@ type Application struct {
 	// PaymentInformation goes into the metadata when the application was
 	// paid (payment, issue 8).
 	PaymentInformation json.RawMessage
+	// Authority names the receiving authority to the applicant (receipt
+	// page and PDF) when an activation names it; "" names the
+	// destination (AuthorityName).
+	Authority string
 }
 
 // Order is a prepared delivery: the receipt PDF is stored, the metadata
@@ -208,7 +212,10 @@ func (d *Delivery) Prepare(ctx context.Context, a Application) (*Order, error) {
 	for i, f := range files {
 		names[i] = f.Name
 	}
-	authority := AuthorityName(a.Destination)
+	authority := a.Authority
+	if authority == "" {
+		authority = AuthorityName(a.Destination)
+	}
 	pdf, err := ReceiptPDF(Receipt{Reference: a.Reference, Submitted: a.Submitted, Authority: authority, Service: a.ServiceName,
 		LeiKa: a.LeiKa, Sections: a.Sections, Files: names}, d.Texts())
 	if err != nil {

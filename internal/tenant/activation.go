@@ -20,11 +20,13 @@ import (
 // ActivationInput is an activation as typed in a form or a CSV line: raw
 // text, parsed and checked by ParseActivation.
 type ActivationInput struct {
-	ARS             string
-	Authority       string
-	Delivery        string
-	DestinationID   string
-	Fee             string // "12,50"; "" = the service's default fee
+	ARS           string
+	Authority     string
+	Delivery      string
+	DestinationID string
+	// Fee and PaymentEndpoint are read from old CSV files but ignored:
+	// fees and payment are the payment settings of (service, tenant).
+	Fee             string
 	PaymentEndpoint string
 	ContactEmail    string
 	ContactPhone    string
@@ -94,8 +96,8 @@ func parseBool(s string) (bool, bool) {
 func ParseActivation(in ActivationInput, v *Version) (Activation, []*errs.Error) {
 	a := Activation{Slug: v.Slug, GemeindeARS: strings.TrimSpace(in.ARS), Authority: strings.TrimSpace(in.Authority),
 		Delivery: strings.TrimSpace(in.Delivery), DestinationID: strings.ToLower(strings.TrimSpace(in.DestinationID)),
-		PaymentEndpoint: strings.TrimSpace(in.PaymentEndpoint), ContactEmail: strings.TrimSpace(in.ContactEmail),
-		ContactPhone: strings.TrimSpace(in.ContactPhone), OpeningHoursURL: strings.TrimSpace(in.OpeningHoursURL), FeeCents: v.FeeCents}
+		ContactEmail: strings.TrimSpace(in.ContactEmail),
+		ContactPhone: strings.TrimSpace(in.ContactPhone), OpeningHoursURL: strings.TrimSpace(in.OpeningHoursURL)}
 	var out []*errs.Error
 	add := func(field, key string, args ...any) { out = append(out, errs.FieldError(field, key, args...)) }
 	if len(a.GemeindeARS) != 12 || !catalog.ValidARS(a.GemeindeARS) {
@@ -119,16 +121,6 @@ func ParseActivation(in ActivationInput, v *Version) (Activation, []*errs.Error)
 		a.Delivery = DeliveryPDF
 	default:
 		add("zustellung", "tenant.error.delivery")
-	}
-	if strings.TrimSpace(in.Fee) != "" {
-		c, ok := ParseFee(in.Fee)
-		if !ok {
-			add("gebuehr", "tenant.error.fee")
-		}
-		a.FeeCents = c
-	}
-	if a.FeeCents > 0 && v.Requires(ParamPayment) && a.PaymentEndpoint == "" {
-		add("zahlung", "tenant.error.payment")
 	}
 	if a.ContactEmail != "" && !bareAddress(a.ContactEmail) {
 		add("email", "tenant.error.email")
@@ -168,14 +160,16 @@ func ParseActivation(in ActivationInput, v *Version) (Activation, []*errs.Error)
 	return a, out
 }
 
-const activationCols = `slug, gemeinde_ars, tenant_id, authority, delivery, destination_id, fee_cents, payment_endpoint,
+// activationCols leaves out fee_cents and payment_endpoint: unused since
+// 0014 (see Activation); inserts write 0 and "" to them.
+const activationCols = `slug, gemeinde_ars, tenant_id, authority, delivery, destination_id,
 	contact_email, contact_phone, processing_days, opening_hours_url, postfach_answers, trust_level, live, updated_by, created_at, updated_at`
 
 func scanActivation(r interface{ Scan(...any) error }) (*Activation, error) {
 	var a Activation
 	var level int
 	var created, updated string
-	if err := r.Scan(&a.Slug, &a.GemeindeARS, &a.TenantID, &a.Authority, &a.Delivery, &a.DestinationID, &a.FeeCents, &a.PaymentEndpoint,
+	if err := r.Scan(&a.Slug, &a.GemeindeARS, &a.TenantID, &a.Authority, &a.Delivery, &a.DestinationID,
 		&a.ContactEmail, &a.ContactPhone, &a.ProcessingDays, &a.OpeningHoursURL, &a.PostfachAnswers, &level, &a.Live, &a.UpdatedBy, &created, &updated); err != nil {
 		return nil, err
 	}
@@ -235,6 +229,11 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 	seen := map[string]int{}
 	for i, in := range ins {
 		a, es := ParseActivation(in, v)
+		if fes, err := s.checkFees(ctx, v, tenantID); err != nil {
+			return nil, nil, err
+		} else {
+			es = append(es, fes...)
+		}
 		if len(es) == 0 && !inArea(sn, t, a.GemeindeARS) {
 			es = append(es, errs.FieldError("ars", "tenant.error.not_in_area", a.GemeindeARS))
 		}
@@ -296,8 +295,8 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 			case !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO activations (`+activationCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				a.Slug, a.GemeindeARS, a.TenantID, a.Authority, a.Delivery, a.DestinationID, a.FeeCents, a.PaymentEndpoint,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO activations (`+activationCols+`, fee_cents, payment_endpoint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '')`,
+				a.Slug, a.GemeindeARS, a.TenantID, a.Authority, a.Delivery, a.DestinationID,
 				a.ContactEmail, a.ContactPhone, a.ProcessingDays, a.OpeningHoursURL, a.PostfachAnswers, int(a.TrustLevel), a.Live, a.UpdatedBy, created, now); err != nil {
 				return fmt.Errorf("tenant: activate: %w", err)
 			}
@@ -351,7 +350,7 @@ func (s *Service) Deactivate(ctx context.Context, actor *identity.Actor, tenantI
 		// Switched off: the authority stays responsible, but the catalog
 		// no longer links an online service.
 		if _, err := tx.ExecContext(ctx, `UPDATE zustaendigkeiten SET onlinedienst_url = '' WHERE region_ars = ?
-			AND behoerde_id IN (SELECT id FROM behoerden WHERE tenant = ? AND region_ars = ?)
+			AND behoerde_id IN (SELECT id FROM behoerden WHERE (tenant = ? OR tenant = '') AND region_ars = ?)
 			AND onlinedienst_url LIKE ?`, ars, tenantID, ars, "%/onlinedienste/"+slug+"/gemeinden/"+ars); err != nil {
 			return err
 		}

@@ -18,8 +18,12 @@ import (
 // are required; the others may be left out. An ars ending in "*" ("*",
 // "08416*") stands for every Gemeinde of the area under that prefix not
 // listed on a line of its own.
-var CSVColumns = []string{"ars", "behoerde", "zustellung", "zustellpunkt", "gebuehr", "zahlung", "email", "telefon",
+var CSVColumns = []string{"ars", "behoerde", "zustellung", "zustellpunkt", "email", "telefon",
 	"bearbeitungstage", "oeffnungszeiten", "postfach", "vertrauensniveau"}
+
+// ignoredColumns are accepted in older files but ignored: fees and
+// payment are the payment settings of (service, tenant) since 0014.
+var ignoredColumns = []string{"gebuehr", "zahlung"}
 
 // MaxCSVLines bounds a bulk file: more than every Gemeinde in Germany.
 const MaxCSVLines = 20000
@@ -62,7 +66,7 @@ func ParseCSV(r io.Reader) ([]CSVRow, []LineError) {
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		known := false
-		for _, c := range CSVColumns {
+		for _, c := range append(CSVColumns, ignoredColumns...) {
 			known = known || c == h
 		}
 		if !known {

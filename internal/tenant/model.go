@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/onlinedienst"
 )
 
 // Accents are the colours a tenant may choose: KERN-compatible accent
@@ -22,7 +23,14 @@ var Accents = []string{"blau", "gruen", "rot", "violett", "petrol"}
 type Profile struct {
 	TenantID    string
 	DisplayName string
-	LogoURL     string // https URL or ""
+	// LogoURL is no longer shown: the pages' CSP allows images from ozgo
+	// only (img-src 'self'). Tenants upload their logo instead (logo.go).
+	LogoURL string
+	// LogoBlob is the uploaded logo's blob id ("" without one), LogoType
+	// its media type (image/png or image/jpeg).
+	LogoBlob    string
+	LogoType    string
+	LogoUpdated time.Time
 	Accent      string // one of Accents
 	PrivacyURL  string
 	ImprintURL  string
@@ -63,17 +71,19 @@ var Params = []string{ParamAuthority, ParamContact, ParamProcessingTime, ParamOp
 
 // Version is one version of an online service as its author publishes it.
 type Version struct {
-	Slug           string
-	Version        int
-	AuthorTenant   string
-	Title          string
-	Summary        string
-	LeiKa          []string // first is the main key
-	FormID         string
-	FormVersion    string
-	MinTrustLevel  identity.TrustLevel
-	FeeCents       int64 // default fee rule: a fixed amount
-	EvidenceUpload bool  // every evidence can be uploaded in the form
+	Slug          string
+	Version       int
+	AuthorTenant  string
+	Title         string
+	Summary       string
+	LeiKa         []string // first is the main key
+	FormID        string
+	FormVersion   string
+	MinTrustLevel identity.TrustLevel
+	FeeCents      int64 // default fee rule: a fixed amount
+	// EvidenceUpload is no longer declared by the author: the Reifegrad
+	// computes it from the form (EvidenceOf). The column stays, unused.
+	EvidenceUpload bool
 	RequiredParams []string
 	State          string
 	Created        time.Time
@@ -92,12 +102,16 @@ func (v *Version) Requires(p string) bool {
 
 // Delivery kinds of an activation.
 const (
-	DeliveryPDF         = "pdf"          // the applicant prints the PDF: leaves the digital path
-	DeliveryInbox       = "eingang"      // built-in inbox of the authority
-	DeliveryDestination = "zustellpunkt" // FIT-Connect destination
+	DeliveryPDF         = onlinedienst.DeliveryPDF         // the applicant prints the PDF: leaves the digital path
+	DeliveryInbox       = onlinedienst.DeliveryInbox       // built-in inbox of the authority
+	DeliveryDestination = onlinedienst.DeliveryDestination // FIT-Connect destination
 )
 
-// Activation is an online service switched on for one Gemeinde.
+// Activation is an online service switched on for one Gemeinde. Its fee
+// and payment are not stored here: they are the payment settings of
+// (service, tenant) in internal/payment (payment_fees, payment_endpoints),
+// which the citizen's application uses; activations.fee_cents and
+// payment_endpoint are left unused (migration 0014).
 type Activation struct {
 	Slug            string
 	GemeindeARS     string
@@ -105,8 +119,6 @@ type Activation struct {
 	Authority       string
 	Delivery        string
 	DestinationID   string
-	FeeCents        int64
-	PaymentEndpoint string // stays "" until the payment issue lands
 	ContactEmail    string
 	ContactPhone    string
 	ProcessingDays  int

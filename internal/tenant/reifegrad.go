@@ -17,15 +17,17 @@ import (
 )
 
 // Input gathers what the Reifegrad of version v in a Gemeinde depends on;
-// a is the Gemeinde's activation (nil: none) and authority says whether
-// the catalog names a responsible authority there.
-func Input(v *Version, a *Activation, authority bool) maturity.Input {
+// a is the Gemeinde's activation (nil: none), authority says whether
+// the catalog names a responsible authority there and evidence whether
+// the version's form lets the applicant upload every document it asks for
+// (computed: EvidenceUploadable).
+func Input(v *Version, a *Activation, authority, evidence bool) maturity.Input {
 	in := maturity.Input{Authority: authority}
 	if v == nil {
 		return in
 	}
 	in.Texts = strings.TrimSpace(v.Title) != "" && strings.TrimSpace(v.Summary) != ""
-	in.Evidence = v.EvidenceUpload
+	in.Evidence = evidence
 	// A digital Bescheid goes to a Postfach, which needs an account: the
 	// required level is at least "niedrig".
 	in.RequiredLevel = int(max(v.MinTrustLevel, identity.Niedrig))
@@ -36,6 +38,7 @@ func Input(v *Version, a *Activation, authority bool) maturity.Input {
 	in.FormLive = a.Live && v.State == Published
 	in.LoginLevel = int(a.TrustLevel)
 	in.Delivery = a.Delivery == DeliveryInbox || a.Delivery == DeliveryDestination && a.DestinationID != ""
+	// "pdf" leaves the digital path: the applicant sends the filled PDF.
 	in.Postfach = a.PostfachAnswers
 	// Once-only evidence retrieval comes with a later issue; until then no
 	// Gemeinde reaches Reifegrad 4.
@@ -76,7 +79,11 @@ func (s *Service) assess(ctx context.Context, v *Version, ars string) (Assessmen
 	if z, err := s.Catalog.Zustaendigkeit(ctx, v.LeiKa[0], ars); err == nil {
 		authority = z.Behoerde != nil
 	}
-	return Assessment{Version: v, Activation: a, Gemeinde: g, Result: maturity.Assess(Input(v, a, authority))}, nil
+	evidence, err := s.EvidenceUploadable(ctx, v)
+	if err != nil {
+		return Assessment{}, err
+	}
+	return Assessment{Version: v, Activation: a, Gemeinde: g, Result: maturity.Assess(Input(v, a, authority, evidence))}, nil
 }
 
 // ReifegradLeistung assesses the Leistung leika in the Gemeinde ars: the
@@ -180,7 +187,11 @@ func (s *Service) Levels(ctx context.Context) (Levels, []*Version, error) {
 		if v == nil {
 			continue
 		}
-		lvl := maturity.Assess(Input(v, a, false)).Level
+		evidence, err := s.EvidenceUploadable(ctx, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		lvl := maturity.Assess(Input(v, a, false, evidence)).Level
 		for _, k := range v.LeiKa {
 			m := out[k]
 			if m == nil {

@@ -10,12 +10,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ozgo/ozgo/internal/audit"
+	"github.com/ozgo/ozgo/internal/blob"
 	"github.com/ozgo/ozgo/internal/catalog"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/identity"
+	"github.com/ozgo/ozgo/internal/onlinedienst"
 	"github.com/ozgo/ozgo/internal/store"
 )
 
@@ -42,6 +45,16 @@ type Service struct {
 	Now func() time.Time
 	// FeedbackKey signs the feedback form's token.
 	FeedbackKey []byte
+	// Payment holds the fee rules and payment providers the parameters
+	// "gebuehr" and "zahlung" are checked against (nil: none configured).
+	Payment FeeSettings
+	// Models builds the form models the evidence criterion is computed
+	// from; nil: a registry of its own.
+	Models *onlinedienst.Registry
+	evOnce sync.Once
+	ev     *evidenceCache
+	// Blobs stores uploaded logos.
+	Blobs blob.Store
 	// PublicURL is ozgo's public base URL ("https://service.example.de");
 	// with it, activations enter their Gemeinde page as the online service
 	// link of the catalog's Zuständigkeit.
@@ -145,7 +158,8 @@ func (s *Service) CreateTenant(ctx context.Context, actor *identity.Actor, in Ne
 func (s *Service) Tenants(ctx context.Context) ([]Tenant, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, t.name, t.ars, t.created_at,
 		COALESCE(p.display_name, ''), COALESCE(p.logo_url, ''), COALESCE(p.accent, ''), COALESCE(p.privacy_url, ''),
-		COALESCE(p.imprint_url, ''), COALESCE(p.embed_origin, ''), COALESCE(p.updated_at, '')
+		COALESCE(p.imprint_url, ''), COALESCE(p.embed_origin, ''), COALESCE(p.updated_at, ''),
+		COALESCE(p.logo_blob, ''), COALESCE(p.logo_type, ''), COALESCE(p.logo_updated, '')
 		FROM tenants t LEFT JOIN tenant_profiles p ON p.tenant_id = t.id ORDER BY t.name, t.id`)
 	if err != nil {
 		return nil, fmt.Errorf("tenant: list: %w", err)
@@ -164,11 +178,13 @@ func (s *Service) Tenants(ctx context.Context) ([]Tenant, error) {
 
 func scanTenant(r interface{ Scan(...any) error }) (Tenant, error) {
 	var t Tenant
-	var created, updated string
+	var created, updated, logoUpdated string
 	p := &t.Profile
-	if err := r.Scan(&t.ID, &t.Name, &t.ARS, &created, &p.DisplayName, &p.LogoURL, &p.Accent, &p.PrivacyURL, &p.ImprintURL, &p.EmbedOrigin, &updated); err != nil {
+	if err := r.Scan(&t.ID, &t.Name, &t.ARS, &created, &p.DisplayName, &p.LogoURL, &p.Accent, &p.PrivacyURL, &p.ImprintURL, &p.EmbedOrigin, &updated,
+		&p.LogoBlob, &p.LogoType, &logoUpdated); err != nil {
 		return t, err
 	}
+	p.LogoUpdated = parseTime(logoUpdated)
 	t.Created, p.Updated, p.TenantID = parseTime(created), parseTime(updated), t.ID
 	if p.DisplayName == "" {
 		p.DisplayName = t.Name
@@ -183,7 +199,8 @@ func scanTenant(r interface{ Scan(...any) error }) (Tenant, error) {
 func (s *Service) Tenant(ctx context.Context, id string) (Tenant, error) {
 	t, err := scanTenant(s.DB.QueryRowContext(ctx, `SELECT t.id, t.name, t.ars, t.created_at,
 		COALESCE(p.display_name, ''), COALESCE(p.logo_url, ''), COALESCE(p.accent, ''), COALESCE(p.privacy_url, ''),
-		COALESCE(p.imprint_url, ''), COALESCE(p.embed_origin, ''), COALESCE(p.updated_at, '')
+		COALESCE(p.imprint_url, ''), COALESCE(p.embed_origin, ''), COALESCE(p.updated_at, ''),
+		COALESCE(p.logo_blob, ''), COALESCE(p.logo_type, ''), COALESCE(p.logo_updated, '')
 		FROM tenants t LEFT JOIN tenant_profiles p ON p.tenant_id = t.id WHERE t.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, errs.K(errs.NotFound, "tenant.error.not_found")
@@ -244,14 +261,21 @@ func (s *Service) SaveProfile(ctx context.Context, actor *identity.Actor, p Prof
 		return es[0]
 	}
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		// The uploaded logo is not part of the form: keep it (logo.go).
+		var logoBlob, logoType, logoUpdated string
+		err := tx.QueryRowContext(ctx, `SELECT logo_blob, logo_type, logo_updated FROM tenant_profiles WHERE tenant_id = ?`, p.TenantID).Scan(&logoBlob, &logoType, &logoUpdated)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM tenant_profiles WHERE tenant_id = ?`, p.TenantID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_profiles (tenant_id, display_name, logo_url, accent, privacy_url, imprint_url, embed_origin, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, p.TenantID, strings.TrimSpace(p.DisplayName), p.LogoURL, p.Accent, p.PrivacyURL, p.ImprintURL, p.EmbedOrigin, fmtTime(s.now())); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_profiles (tenant_id, display_name, logo_url, accent, privacy_url, imprint_url, embed_origin, updated_at, logo_blob, logo_type, logo_updated)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.TenantID, strings.TrimSpace(p.DisplayName), p.LogoURL, p.Accent, p.PrivacyURL, p.ImprintURL, p.EmbedOrigin, fmtTime(s.now()),
+			logoBlob, logoType, logoUpdated); err != nil {
 			return fmt.Errorf("tenant: save profile: %w", err)
 		}
-		_, err := s.Audit.Append(ctx, tx, audit.Entry{Actor: actor.ID(), Action: "tenant.profile_saved", ObjectType: "tenant", ObjectID: p.TenantID, Tenant: p.TenantID, Outcome: audit.Success})
+		_, err = s.Audit.Append(ctx, tx, audit.Entry{Actor: actor.ID(), Action: "tenant.profile_saved", ObjectType: "tenant", ObjectID: p.TenantID, Tenant: p.TenantID, Outcome: audit.Success})
 		return err
 	})
 }

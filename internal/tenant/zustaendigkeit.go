@@ -18,8 +18,12 @@ import (
 // show the configured authority instead of one derived from the
 // typisierung. Leistungen the catalog does not know are left out.
 func (s *Service) syncZustaendigkeit(ctx context.Context, tx *store.Tx, sn *catalog.Snapshot, v *Version, a *Activation) error {
+	// The tenant's own authority of that name, else one the catalog holds
+	// for no tenant (imported, or the demo's) under the same name in the
+	// Gemeinde: the same office, not a second one beside it.
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM behoerden WHERE tenant = ? AND region_ars = ? AND name = ?`, a.TenantID, a.GemeindeARS, a.Authority).Scan(&id)
+	err := tx.QueryRowContext(ctx, `SELECT id FROM behoerden WHERE (tenant = ? OR tenant = '') AND region_ars = ? AND name = ? ORDER BY tenant DESC, id LIMIT 1`,
+		a.TenantID, a.GemeindeARS, a.Authority).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		b := catalog.Behoerde{Tenant: a.TenantID, Name: a.Authority, RegionARS: a.GemeindeARS, Telefon: a.ContactPhone, Email: a.ContactEmail}
 		id, err = catalog.NewStore(s.DB).CreateBehoerde(ctx, tx, b)

@@ -37,6 +37,7 @@ func (u *UI) registerAntrag(rt *httpx.Router) {
 	rt.HandleFunc("POST /onlinedienste/{slug}/antrag/absenden", u.antragAbsenden)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/eingang", u.antragEingang)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/eingang.pdf", u.antragEingangPDF)
+	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/antrag.pdf", u.antragPapierPDF) // paper only (antrag_papier.go)
 	rt.HandleFunc("GET /onlinedienste/{slug}/antrag/{seite}", u.antragSeite)
 	rt.HandleFunc("POST /onlinedienste/{slug}/antrag/{seite}", u.antragSeiteSpeichern, httpx.BodyLimit(maxPagePost))
 }
@@ -99,29 +100,62 @@ type onlinedienstData struct {
 	// NeedLogin is the login URL when the service needs a login at a
 	// higher trust level than the visitor has.
 	NeedLogin string
+	Level     identity.TrustLevel // the level NeedLogin asks for
+	// Local is what the activation says for the chosen Gemeinde, when the
+	// service is routed by activations (nil otherwise); NotOffered names
+	// the chosen Gemeinde when the service is not offered online there.
+	Local      *localOffer
+	NotOffered string
 }
 
-// levelOK reports whether the request's actor may use svc: logged in as a
-// citizen at the service's minimum trust level, if it has one.
-func levelOK(r *http.Request, svc *onlinedienst.Service) bool {
-	if svc.MinTrustLevel == identity.None {
+// levelOK reports whether the request's actor may use svc at the given
+// required level: logged in as a citizen at that trust level, if any.
+func levelOK(r *http.Request, level identity.TrustLevel) bool {
+	if level == identity.None {
 		return true
 	}
 	a := identity.ActorFrom(r.Context())
-	return a.Kind == identity.KindCitizen && a.TrustLevel >= svc.MinTrustLevel
+	return a.Kind == identity.KindCitizen && a.TrustLevel >= level
 }
 
-// gate sends a visitor below the service's trust level to log in at that
-// level, coming back to the service's start page.
+// requiredLevel is the login level an application of svc needs: the
+// service version's minimum, raised to the trust level of the live
+// activation in the chosen Gemeinde (the higher of both). Without a
+// chosen Gemeinde only the minimum is known; the check page enforces the
+// rest before submission.
+func (u *UI) requiredLevel(r *http.Request, svc *onlinedienst.Service) identity.TrustLevel {
+	level := svc.MinTrustLevel
+	if u.Antraege.Activations == nil {
+		return level
+	}
+	sn, err := u.snapshot(r)
+	if err != nil {
+		return level
+	}
+	ort := chosenOrt(r, sn)
+	if ort == nil {
+		return level
+	}
+	if act, _, err := u.Antraege.Placement(r.Context(), svc, ort.ARS); err == nil && act != nil && act.Live {
+		level = max(level, act.TrustLevel)
+	}
+	return level
+}
+
+// gate sends a visitor below the required trust level to log in at that
+// level, coming back to the service's start page (or the page asked for).
 func (u *UI) gate(w http.ResponseWriter, r *http.Request, svc *onlinedienst.Service) bool {
-	if levelOK(r, svc) {
+	level := u.requiredLevel(r, svc)
+	if levelOK(r, level) {
 		return true
 	}
 	ret := servicePath(svc.Slug)
 	if r.Method == http.MethodGet {
 		ret = r.URL.Path
+	} else if strings.HasSuffix(r.URL.Path, "/antrag/absenden") {
+		ret = checkPath(svc.Slug)
 	}
-	http.Redirect(w, r, loginURL(ret, svc.MinTrustLevel), http.StatusSeeOther)
+	http.Redirect(w, r, loginURL(ret, level), http.StatusSeeOther)
 	return false
 }
 
@@ -135,7 +169,8 @@ func mayOpen(r *http.Request, owner string) bool {
 	return owner == "" || owner == ownerOf(r)
 }
 
-// service loads the online service of the request and its model.
+// service loads the online service of the request and the model of its
+// current form version (for the start page and new drafts).
 func (u *UI) service(w http.ResponseWriter, r *http.Request) (*onlinedienst.Service, *form.Model, bool) {
 	svc, err := u.Antraege.Registry.Get(r.Context(), r.PathValue("slug"))
 	if err != nil {
@@ -148,6 +183,20 @@ func (u *UI) service(w http.ResponseWriter, r *http.Request) (*onlinedienst.Serv
 		return nil, nil, false
 	}
 	return svc, m, true
+}
+
+// formOf loads the model of the form version a draft or submission was
+// started with. A new version of the service may have been published
+// since; form versions are immutable, so the old one keeps serving it
+// ("a new version can be prepared and published while the old one keeps
+// serving open drafts").
+func (u *UI) formOf(w http.ResponseWriter, r *http.Request, id, version string) (*form.Model, bool) {
+	m, err := u.Antraege.Registry.Model(r.Context(), id, version)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, false
+	}
+	return m, true
 }
 
 // onlinedienst is GET /onlinedienste/{slug}: what the service is, what one
@@ -166,13 +215,20 @@ func (u *UI) onlinedienst(w http.ResponseWriter, r *http.Request) {
 	if svc.LeiKa != "" {
 		d.Leistung = "/leistungen/" + svc.LeiKa
 	}
-	if !levelOK(r, svc) {
-		d.NeedLogin = loginURL(servicePath(svc.Slug), svc.MinTrustLevel)
+	d.Local, d.NotOffered = u.localOffer(r, svc)
+	if level := u.requiredLevel(r, svc); !levelOK(r, level) {
+		d.NeedLogin, d.Level = loginURL(servicePath(svc.Slug), level), level
 	} else if ref, ok := readAntragCookie(r); ok {
 		switch ref.Kind {
 		case "d":
 			if dr, err := u.Antraege.Drafts.Load(r.Context(), ref.ID, ref.Secret); err == nil && dr.Service == svc.Slug && mayOpen(r, dr.Owner) {
-				d.Resume = pageURL(svc.Slug, resumePage(m, dr.State))
+				dm := m
+				if dr.FormID != svc.FormID || dr.FormVersion != svc.FormVersion {
+					if dm, ok = u.formOf(w, r, dr.FormID, dr.FormVersion); !ok {
+						return
+					}
+				}
+				d.Resume = pageURL(svc.Slug, resumePage(dm, dr.State))
 				d.Expires = dr.Expires.In(form.Berlin).Format("02.01.2006")
 			}
 		case "s":
@@ -257,20 +313,25 @@ func (u *UI) noDraft(w http.ResponseWriter, r *http.Request, svc *onlinedienst.S
 	u.Render(w, r, http.StatusNotFound, "antrag_fehlt", Page{Title: u.t("antrag.missing.title"), Section: "onlinedienste", Data: d})
 }
 
-// serviceDraft loads the online service of the request, its model and this
-// browser's draft for it.
+// serviceDraft loads the online service of the request, this browser's
+// draft for it and the model of the draft's own form version.
 func (u *UI) serviceDraft(w http.ResponseWriter, r *http.Request) (*onlinedienst.Service, *form.Model, *form.Draft, bool) {
-	svc, m, ok := u.service(w, r)
-	if !ok {
+	svc, err := u.Antraege.Registry.Get(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		u.RenderError(w, r, err)
 		return nil, nil, nil, false
 	}
 	dr, ok := u.draft(w, r, svc)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	m, ok := u.formOf(w, r, dr.FormID, dr.FormVersion)
 	return svc, m, dr, ok
 }
 
 // pageDraft is serviceDraft for a form page: it also reads the page number.
 func (u *UI) pageDraft(w http.ResponseWriter, r *http.Request) (*onlinedienst.Service, *form.Model, *form.Draft, int, bool) {
-	svc, m, ok := u.service(w, r)
+	svc, m, dr, ok := u.serviceDraft(w, r)
 	if !ok {
 		return nil, nil, nil, 0, false
 	}
@@ -279,8 +340,7 @@ func (u *UI) pageDraft(w http.ResponseWriter, r *http.Request) (*onlinedienst.Se
 		u.NotFound(w, r)
 		return nil, nil, nil, 0, false
 	}
-	dr, ok := u.draft(w, r, svc)
-	return svc, m, dr, page, ok
+	return svc, m, dr, page, true
 }
 
 func parsePage(m *form.Model, s string) (int, bool) {
@@ -438,6 +498,7 @@ func fieldID(ipath string) string { return "f-" + strings.ReplaceAll(ipath, ".",
 
 type checkData struct {
 	Service *onlinedienst.Service
+	Paper   string // URL of the filled application as PDF (paper-only Gemeinde)
 	Crumbs  []crumb
 	Errors  []fieldError
 	Pages   []answerPage
@@ -473,6 +534,9 @@ func (u *UI) renderCheck(w http.ResponseWriter, r *http.Request, status int, svc
 	d := checkData{Service: svc, Steps: len(m.Pages) + 1, Step: len(m.Pages) + 1, Back: pageURL(svc.Slug, len(m.Pages)-1), Routing: rt}
 	if status != http.StatusOK && len(res.Errors) == 0 {
 		d.Errors = u.routingErrors(rt)
+	}
+	if rt.PaperOnly && len(res.Errors) == 0 {
+		d.Paper = paperPath(svc.Slug)
 	}
 	for _, e := range res.Errors {
 		d.Errors = append(d.Errors, fieldError{
@@ -551,11 +615,15 @@ type receiptData struct {
 
 // antragEingang is GET /onlinedienste/{slug}/antrag/eingang: the receipt.
 func (u *UI) antragEingang(w http.ResponseWriter, r *http.Request) {
-	svc, m, ok := u.service(w, r)
+	svc, _, ok := u.service(w, r)
 	if !ok || !u.gate(w, r, svc) {
 		return
 	}
 	sub, ok := u.submission(w, r, svc)
+	if !ok {
+		return
+	}
+	m, ok := u.formOf(w, r, sub.FormID, sub.Version)
 	if !ok {
 		return
 	}

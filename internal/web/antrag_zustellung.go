@@ -5,6 +5,7 @@ package web
 // page, the delivery state and the receipt PDF.
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -23,7 +24,75 @@ type routing struct {
 	OrtURL        string // /ort with the way back to the check page
 	Authority     string
 	NoDestination bool // the Leistung is not online in this Gemeinde
-	Ready         bool // a place and an authority: the application can go
+	// NotOffered: the service is routed by activations and the Gemeinde
+	// has no live one (Authority names the authority when known).
+	NotOffered bool
+	// PaperOnly: the Gemeinde's activation takes applications on paper
+	// only (delivery "pdf"); Local has the authority's contact.
+	PaperOnly bool
+	Ready     bool // a place and an authority: the application can go
+	// TenantID is the tenant of the receiving destination: the
+	// activation's tenant when routed by activation. Its payment settings
+	// apply (bezahlen.go).
+	TenantID string
+	// Local is what the Gemeinde's activation says (nil when the service
+	// is not routed by activations or the Gemeinde has none).
+	Local *localOffer
+}
+
+// localOffer is an activation as the citizen's pages show it: the
+// authority, its contact, processing time and opening hours.
+type localOffer struct {
+	Gemeinde        string
+	Authority       string
+	ContactEmail    string
+	ContactPhone    string
+	ProcessingDays  int
+	OpeningHoursURL string
+	Level           identity.TrustLevel
+	Live            bool
+	PaperOnly       bool
+	TenantName      string // the activating tenant's display name
+	Logo            string // its logo's URL, "" without one
+}
+
+func (u *UI) offerOf(r *http.Request, g *catalog.Region, a *onlinedienst.Activation) *localOffer {
+	if a == nil {
+		return nil
+	}
+	o := &localOffer{Gemeinde: g.Name, Authority: a.Authority, ContactEmail: a.ContactEmail, ContactPhone: a.ContactPhone,
+		ProcessingDays: a.ProcessingDays, OpeningHoursURL: a.OpeningHoursURL, Level: a.TrustLevel, Live: a.Live,
+		PaperOnly: a.Delivery == onlinedienst.DeliveryPDF}
+	// The tenant's branding: its name and uploaded logo.
+	if u.Tenants != nil {
+		if t, err := u.Tenants.Tenant(r.Context(), a.TenantID); err == nil {
+			o.TenantName, o.Logo = t.Profile.DisplayName, logoURL(t.Profile)
+		}
+	}
+	return o
+}
+
+// localOffer is the activation of svc in the chosen Gemeinde for the
+// start page (nil without a chosen Gemeinde or live activation), and the
+// Gemeinde's name when the service is routed by activations but not
+// offered there.
+func (u *UI) localOffer(r *http.Request, svc *onlinedienst.Service) (*localOffer, string) {
+	sn, err := u.snapshot(r)
+	if err != nil {
+		return nil, ""
+	}
+	ort := chosenOrt(r, sn)
+	if ort == nil {
+		return nil, ""
+	}
+	act, activated, err := u.Antraege.Placement(r.Context(), svc, ort.ARS)
+	if err != nil || !activated {
+		return nil, ""
+	}
+	if act == nil || !act.Live {
+		return nil, ort.Name
+	}
+	return u.offerOf(r, ort, act), ""
 }
 
 func checkPath(slug string) string { return servicePath(slug) + "/antrag/pruefen" }
@@ -40,15 +109,38 @@ func (u *UI) route(r *http.Request, svc *onlinedienst.Service) (routing, error) 
 	if rt.Ort == nil {
 		return rt, nil
 	}
-	dest, err := u.Antraege.Route(r.Context(), svc, rt.Ort.ARS)
-	if errs.Is(err, errs.Conflict) {
-		rt.NoDestination = true
-		return rt, nil
-	}
+	act, _, err := u.Antraege.Placement(r.Context(), svc, rt.Ort.ARS)
 	if err != nil {
 		return rt, err
 	}
-	rt.Authority, rt.Ready = submission.AuthorityName(dest), true
+	rt.Local = u.offerOf(r, rt.Ort, act)
+	dest, err := u.Antraege.Route(r.Context(), svc, rt.Ort.ARS)
+	switch {
+	case errors.Is(err, onlinedienst.ErrNotOffered):
+		rt.NotOffered = true
+		switch {
+		case act != nil:
+			rt.Authority = act.Authority // switched off: the authority is still known
+		case u.Catalog != nil:
+			// The catalog may know who is responsible there all the same.
+			if z, zerr := u.Catalog.Zustaendigkeit(r.Context(), svc.LeiKa, rt.Ort.ARS); zerr == nil && z.Behoerde != nil {
+				rt.Authority = z.Behoerde.Name
+			}
+		}
+		return rt, nil
+	case errors.Is(err, onlinedienst.ErrPaperOnly):
+		rt.PaperOnly, rt.Authority = true, act.Authority
+		return rt, nil
+	case errs.Is(err, errs.Conflict):
+		rt.NoDestination = true
+		return rt, nil
+	case err != nil:
+		return rt, err
+	}
+	rt.Authority, rt.Ready, rt.TenantID = submission.AuthorityName(dest), true, dest.TenantID
+	if act != nil {
+		rt.Authority = act.Authority
+	}
 	return rt, nil
 }
 
@@ -58,6 +150,10 @@ func (u *UI) routingErrors(rt routing) []fieldError {
 	switch {
 	case rt.Ort == nil:
 		return []fieldError{{Message: u.t("antrag.ort.missing.text"), URL: rt.OrtURL}}
+	case rt.NotOffered:
+		return []fieldError{{Message: u.t("antrag.error.not_offered"), URL: rt.OrtURL}}
+	case rt.PaperOnly:
+		return []fieldError{{Message: u.t("antrag.error.paper_only"), URL: "#routing-heading"}}
 	case rt.NoDestination:
 		return []fieldError{{Message: u.t("antrag.error.no_destination"), URL: rt.OrtURL}}
 	}

@@ -40,20 +40,17 @@ func (u *UI) registerBezahlen(rt *httpx.Router) {
 
 // paymentTenant is the tenant whose fee rule and provider apply: the
 // tenant of the destination the application is routed to (the chosen
-// Gemeinde); "" (the default settings) while there is none.
+// Gemeinde), which for a service routed by activations is the
+// activation's tenant; "" (the default settings) while there is none.
 func (u *UI) paymentTenant(r *http.Request, svc *onlinedienst.Service) string {
 	if u.Antraege.Delivery == nil {
 		return ""
 	}
 	rt, err := u.route(r, svc)
-	if err != nil || !rt.Ready || rt.Ort == nil {
+	if err != nil || !rt.Ready {
 		return ""
 	}
-	dest, err := u.Antraege.Route(r.Context(), svc, rt.Ort.ARS)
-	if err != nil {
-		return ""
-	}
-	return dest.TenantID
+	return rt.TenantID
 }
 
 // PaymentSubmitOptions rebuilds the submission options of a paid draft

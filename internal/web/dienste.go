@@ -93,7 +93,6 @@ func (u *UI) dienste(w http.ResponseWriter, r *http.Request) {
 // dienstInput is the version form as typed.
 type dienstInput struct {
 	Slug, Title, Summary, LeiKa, Form, Level, Fee string
-	Evidence                                      bool
 	Params                                        map[string]bool
 }
 
@@ -131,7 +130,7 @@ func (u *UI) dienstNeu(w http.ResponseWriter, r *http.Request) {
 	if _, ok := u.requireAuthor(w, r); !ok {
 		return
 	}
-	in := dienstInput{Level: identity.None.String(), Fee: "0,00", Evidence: true, Params: map[string]bool{tenant.ParamAuthority: true, tenant.ParamContact: true}}
+	in := dienstInput{Level: identity.None.String(), Fee: "0,00", Params: map[string]bool{tenant.ParamAuthority: true, tenant.ParamContact: true}}
 	existing := false
 	if slug := r.URL.Query().Get("slug"); slug != "" {
 		vs, err := u.Tenants.Versions(r.Context(), slug)
@@ -146,7 +145,7 @@ func (u *UI) dienstNeu(w http.ResponseWriter, r *http.Request) {
 		v := vs[0]
 		existing = true
 		in = dienstInput{Slug: v.Slug, Title: v.Title, Summary: v.Summary, LeiKa: strings.Join(v.LeiKa, " "), Form: v.FormID + " " + v.FormVersion,
-			Level: v.MinTrustLevel.String(), Fee: tenant.FormatFee(v.FeeCents), Evidence: v.EvidenceUpload, Params: map[string]bool{}}
+			Level: v.MinTrustLevel.String(), Fee: tenant.FormatFee(v.FeeCents), Params: map[string]bool{}}
 		for _, p := range v.RequiredParams {
 			in.Params[p] = true
 		}
@@ -173,12 +172,12 @@ func (u *UI) dienstNeuPost(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	in := dienstInput{Slug: strings.TrimSpace(f.Get("slug")), Title: f.Get("titel"), Summary: f.Get("beschreibung"), LeiKa: f.Get("leika"),
-		Form: f.Get("formular"), Level: f.Get("niveau"), Fee: f.Get("gebuehr"), Evidence: f.Get("nachweise") == "ja", Params: map[string]bool{}}
+		Form: f.Get("formular"), Level: f.Get("niveau"), Fee: f.Get("gebuehr"), Params: map[string]bool{}}
 	for _, p := range f["parameter"] {
 		in.Params[p] = true
 	}
 	v := tenant.Version{Slug: in.Slug, Title: strings.TrimSpace(in.Title), Summary: strings.TrimSpace(in.Summary),
-		LeiKa: strings.FieldsFunc(in.LeiKa, func(r rune) bool { return r == ' ' || r == ',' || r == ';' }), EvidenceUpload: in.Evidence}
+		LeiKa: strings.FieldsFunc(in.LeiKa, func(r rune) bool { return r == ' ' || r == ',' || r == ';' })}
 	v.FormID, v.FormVersion, _ = strings.Cut(in.Form, " ")
 	for _, p := range tenant.Params {
 		if in.Params[p] {

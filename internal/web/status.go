@@ -295,6 +295,7 @@ func (u *UI) bewertungPost(w http.ResponseWriter, r *http.Request) {
 type gemeindeDienstData struct {
 	Version    *tenant.Version
 	Activation *tenant.Activation
+	Fee        *feeView // the fee as the payment settings define it
 	Gemeinde   catalog.Region
 	Tenant     tenant.Tenant
 	Start      string // the online service's start page
@@ -331,7 +332,12 @@ func (u *UI) gemeindeDienst(w http.ResponseWriter, r *http.Request) (*gemeindeDi
 		u.RenderError(w, r, err)
 		return nil, false
 	}
-	return &gemeindeDienstData{Version: v, Activation: act, Gemeinde: g, Tenant: t, Start: "/onlinedienste/" + slug,
+	fee, err := u.feeView(ctx, slug, act.TenantID)
+	if err != nil {
+		u.RenderError(w, r, err)
+		return nil, false
+	}
+	return &gemeindeDienstData{Version: v, Activation: act, Fee: fee, Gemeinde: g, Tenant: t, Start: "/onlinedienste/" + slug,
 		Rating: "/onlinedienste/" + slug + "/bewertung?ars=" + ars}, true
 }
 

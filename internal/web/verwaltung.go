@@ -47,6 +47,7 @@ func (u *UI) registerVerwaltung(rt *httpx.Router) {
 	rt.HandleFunc("GET /einbetten/{slug}/{ars}", u.einbetten)
 	rt.HandleFunc("GET /onlinedienste/{slug}/gemeinden/{ars}", u.onlinedienstGemeinde)
 	u.registerDienste(rt)
+	u.registerLogo(rt)
 }
 
 // requireStaff sends a browser without a staff session to the staff login
@@ -193,7 +194,12 @@ func (u *UI) verwaltung(w http.ResponseWriter, r *http.Request) {
 			}
 			if v := titles[act.Slug]; v != nil {
 				row.Title = v.Title
-				row.Level = maturity.Assess(tenant.Input(v, act, false)).Level
+				ev, err := u.Tenants.EvidenceUploadable(ctx, v)
+				if err != nil {
+					u.RenderError(w, r, err)
+					return
+				}
+				row.Level = maturity.Assess(tenant.Input(v, act, false, ev)).Level
 			}
 			d.Activations = append(d.Activations, row)
 		}
@@ -204,7 +210,7 @@ func (u *UI) verwaltung(w http.ResponseWriter, r *http.Request) {
 // noticeText is the success message named by ?hinweis= after a redirect.
 func noticeText(u *UI, r *http.Request) string {
 	switch h := r.URL.Query().Get("hinweis"); h {
-	case "mandant", "profil", "sammel", "aktiviert", "deaktiviert", "betrieb", "bewertung":
+	case "mandant", "profil", "sammel", "aktiviert", "deaktiviert", "betrieb", "bewertung", "logo", "logo_entfernt":
 		return u.t("admin.notice." + h)
 	}
 	return ""
@@ -252,6 +258,7 @@ func (u *UI) mandantNeuPost(w http.ResponseWriter, r *http.Request) {
 }
 
 type profilData struct {
+	Notice  string
 	Tenant  tenant.Tenant
 	P       tenant.Profile
 	Accents []string
@@ -265,7 +272,7 @@ func (u *UI) profil(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u.Render(w, r, http.StatusOK, "profil", Page{Title: u.t("profile.title"), Section: "konto", Data: &profilData{Tenant: t, P: t.Profile, Accents: tenant.Accents}})
+	u.Render(w, r, http.StatusOK, "profil", Page{Title: u.t("profile.title"), Section: "konto", Data: &profilData{Tenant: t, P: t.Profile, Accents: tenant.Accents, Notice: noticeText(u, r)}})
 }
 
 // profilPost is POST /verwaltung/profil.
@@ -274,7 +281,9 @@ func (u *UI) profilPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := tenant.Profile{TenantID: t.ID, DisplayName: r.PostFormValue("display-name"), LogoURL: strings.TrimSpace(r.PostFormValue("logo")),
+	// The logo is uploaded separately (mandant_logo.go); the old logo URL
+	// field is gone because the CSP shows images from ozgo only.
+	p := tenant.Profile{TenantID: t.ID, DisplayName: r.PostFormValue("display-name"), LogoURL: t.Profile.LogoURL,
 		Accent: r.PostFormValue("accent"), PrivacyURL: strings.TrimSpace(r.PostFormValue("privacy")), ImprintURL: strings.TrimSpace(r.PostFormValue("imprint")),
 		EmbedOrigin: strings.TrimSpace(r.PostFormValue("embed-origin"))}
 	es := tenant.CheckProfile(p)
@@ -302,7 +311,7 @@ type aktivierungData struct {
 	Tenant     tenant.Tenant
 	Version    *tenant.Version
 	In         tenant.ActivationInput
-	FeeDefault string
+	Fee        *feeView
 	Deliveries []option
 	Levels     []option
 	Gemeinden  []catalog.Region // the tenant's Gemeinden when few
@@ -315,7 +324,11 @@ type aktivierungData struct {
 const maxGemeindenChoice = 60
 
 func (u *UI) aktivierungForm(r *http.Request, t tenant.Tenant, v *tenant.Version) (*aktivierungData, error) {
-	d := &aktivierungData{Tenant: t, Version: v, FeeDefault: tenant.FormatFee(v.FeeCents)}
+	fee, err := u.feeView(r.Context(), v.Slug, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := &aktivierungData{Tenant: t, Version: v, Fee: fee}
 	for _, k := range []string{tenant.DeliveryPDF, tenant.DeliveryInbox, tenant.DeliveryDestination} {
 		d.Deliveries = append(d.Deliveries, option{k, u.t("activation.delivery." + k)})
 	}
@@ -341,7 +354,7 @@ func (u *UI) aktivierungForm(r *http.Request, t tenant.Tenant, v *tenant.Version
 // inputOf turns a stored activation back into form input.
 func inputOf(a *tenant.Activation) tenant.ActivationInput {
 	in := tenant.ActivationInput{ARS: a.GemeindeARS, Authority: a.Authority, Delivery: a.Delivery, DestinationID: a.DestinationID,
-		Fee: tenant.FormatFee(a.FeeCents), PaymentEndpoint: a.PaymentEndpoint, ContactEmail: a.ContactEmail, ContactPhone: a.ContactPhone,
+		ContactEmail: a.ContactEmail, ContactPhone: a.ContactPhone,
 		OpeningHoursURL: a.OpeningHoursURL, TrustLevel: a.TrustLevel.String()}
 	if a.ProcessingDays > 0 {
 		in.ProcessingDays = strconv.Itoa(a.ProcessingDays)
@@ -394,7 +407,7 @@ func (u *UI) aktivierenPost(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostFormValue
 	in := tenant.ActivationInput{ARS: strings.TrimSpace(f("ars")), Authority: f("behoerde"), Delivery: f("zustellung"), DestinationID: f("zustellpunkt"),
-		Fee: f("gebuehr"), PaymentEndpoint: f("zahlung"), ContactEmail: f("email"), ContactPhone: f("telefon"), ProcessingDays: f("bearbeitungstage"),
+		ContactEmail: f("email"), ContactPhone: f("telefon"), ProcessingDays: f("bearbeitungstage"),
 		OpeningHoursURL: f("oeffnungszeiten"), Postfach: f("postfach"), TrustLevel: f("vertrauensniveau")}
 	act, es, err := u.Tenants.Activate(ctx, a, t.ID, in, v.Slug)
 	if err != nil {
@@ -432,6 +445,7 @@ type reifegradData struct {
 	SnippetIframe string
 	EmbedOrigin   string
 	Notice        string
+	Fee           *feeView
 }
 
 // reifegrad is GET /verwaltung/onlinedienste/{slug}/gemeinden/{ars}: the
@@ -452,6 +466,10 @@ func (u *UI) reifegrad(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &reifegradData{Assessment: as, Next: as.Level + 1, Notice: noticeText(u, r), EmbedOrigin: t.Profile.EmbedOrigin}
+	if d.Fee, err = u.feeView(r.Context(), as.Version.Slug, t.ID); err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
 	for _, c := range as.Criteria {
 		cv := criterionView{Criterion: c, Text: u.t("maturity.criterion." + c.ID), Hint: u.t("maturity.fix." + c.ID)}
 		d.Criteria = append(d.Criteria, cv)
