@@ -10,7 +10,6 @@ import (
 	"github.com/ozgo/ozgo/internal/store/dbtest"
 )
 
-
 type fixedKeys struct{}
 
 func (fixedKeys) CurrentKID() string { return "k1" }
