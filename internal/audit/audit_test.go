@@ -79,7 +79,8 @@ func TestTamperingDetected(t *testing.T) {
 		{"altered outcome", []string{`UPDATE audit_log SET outcome = 'denied' WHERE seq = 4`}, 4, "altered"},
 		{"removed middle", []string{`DELETE FROM audit_log WHERE seq = 3`}, 4, "missing"},
 		{"removed last", []string{`DELETE FROM audit_log WHERE seq = 5`}, 4, "removed at the end"},
-		{"removed and renumbered", []string{`DELETE FROM audit_log WHERE seq = 3`, `UPDATE audit_log SET seq = seq - 1 WHERE seq > 3`}, 3, "link"},
+		{"removed and renumbered", []string{`DELETE FROM audit_log WHERE seq = 3`, `UPDATE audit_log SET seq = seq - 1, chain_seq = chain_seq - 1 WHERE seq > 3`}, 3, "link"},
+		{"head moved back", []string{`UPDATE audit_chains SET seq = 4 WHERE chain = 0`}, 5, "removed at the end"},
 		{"hash recomputed without key", []string{`UPDATE audit_log SET actor = 'staff:2', hash = 'deadbeef' WHERE seq = 1`}, 1, "altered"},
 	}
 	for _, tt := range tests {
@@ -170,4 +171,70 @@ func TestAppendRequiresFields(t *testing.T) {
 	if _, err := audit.New(db, testKeys{"s"}).Record(context.Background(), audit.Entry{Action: "x"}); err == nil {
 		t.Fatal("entry without actor accepted")
 	}
+}
+
+// TestChainsUnderConcurrency: on PostgreSQL, transactions that are open at
+// the same time append to different chains instead of waiting for each
+// other, each keeps its chain for all its entries, and the whole log
+// verifies. (On SQLite, one writer at a time uses chain 0.)
+func TestChainsUnderConcurrency(t *testing.T) {
+	dbtest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		l := audit.New(db, testKeys{"s"})
+		const n = 6
+		if db.Engine() == store.Postgres {
+			// n transactions hold their chains at once: none may wait for
+			// another (with one chain the second would block forever here).
+			ready := make(chan struct{})
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			chains := map[int]bool{}
+			errc := make(chan error, n)
+			var started sync.WaitGroup
+			started.Add(n)
+			for g := 0; g < n; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errc <- db.InTx(ctx, func(tx *store.Tx) error {
+						e1, err := l.Append(ctx, tx, audit.Entry{Actor: audit.System, Action: "a", ObjectType: "test", ObjectID: fmt.Sprint(g)})
+						if err != nil {
+							started.Done()
+							return err
+						}
+						started.Done()
+						<-ready
+						e2, err := l.Append(ctx, tx, audit.Entry{Actor: audit.System, Action: "b", ObjectType: "test", ObjectID: fmt.Sprint(g)})
+						if err != nil {
+							return err
+						}
+						if e1.Chain != e2.Chain || e2.ChainSeq != e1.ChainSeq+1 {
+							return fmt.Errorf("a transaction changed chains: %d/%d then %d/%d", e1.Chain, e1.ChainSeq, e2.Chain, e2.ChainSeq)
+						}
+						mu.Lock()
+						chains[e1.Chain] = true
+						mu.Unlock()
+						return nil
+					})
+				}()
+			}
+			started.Wait()
+			close(ready)
+			wg.Wait()
+			close(errc)
+			for err := range errc {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(chains) != n {
+				t.Errorf("%d open transactions used %d chains", n, len(chains))
+			}
+		}
+		seed(t, l, 3)
+		r, err := l.Verify(ctx)
+		if err != nil || !r.OK() {
+			t.Fatalf("report %+v err %v", r, err)
+		}
+	})
 }

@@ -214,6 +214,22 @@ func (db *DB) bind(query string) string {
 type Tx struct {
 	tx *sql.Tx
 	db *DB
+	// vals holds what a package remembers for the rest of the
+	// transaction (the audit log: which chain it holds).
+	vals map[any]any
+}
+
+// Value returns what SetValue stored under key in this transaction.
+func (tx *Tx) Value(key any) any { return tx.vals[key] }
+
+// SetValue stores v under key for the rest of the transaction. Keys
+// should be unexported types of the calling package, as with
+// context.WithValue.
+func (tx *Tx) SetValue(key, v any) {
+	if tx.vals == nil {
+		tx.vals = map[any]any{}
+	}
+	tx.vals[key] = v
 }
 
 // ExecContext runs a statement with `?` placeholders.
