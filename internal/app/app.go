@@ -177,6 +177,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.Tenants.Payment = feeSettings{a.Payment} // fee and payment parameters of activations
+	a.Tenants.Inbox = workspaces{a}            // activations delivering to the built-in inbox
 	ok = true
 	return a, nil
 }

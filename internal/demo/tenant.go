@@ -76,6 +76,11 @@ func LoadTenants(ctx context.Context, ts *tenant.Service, ids *identity.Service)
 		case !errs.Is(err, errs.Conflict):
 			return nil, fmt.Errorf("demo: staff %s: %w", s.Email, err)
 		}
+		// The demo acts as if its staff had logged in: with the tenant key
+		// their passwords unlock (the Kreis sets up its workspace with it).
+		if k, err := ids.UnlockWithPassword(ctx, s.Email, s.Password); err == nil {
+			a.TenantKey = k
+		}
 		actors[s.Roles[0]] = a
 		out = append(out, Login{Role: s.Note, User: s.Email, Password: s.Password, Note: "/mitarbeiter/anmelden"})
 	}

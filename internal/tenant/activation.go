@@ -263,6 +263,9 @@ func (s *Service) activateAll(ctx context.Context, actor *identity.Actor, tenant
 	if len(all) > 0 {
 		return nil, all, nil
 	}
+	if les, err := s.prepareInbox(ctx, actor, tenantID, v, acts); err != nil || len(les) > 0 {
+		return nil, les, err
+	}
 	now := fmtTime(s.now())
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		var taken []LineError

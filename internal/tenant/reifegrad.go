@@ -45,6 +45,43 @@ func Input(v *Version, a *Activation, authority, evidence bool) maturity.Input {
 	return in
 }
 
+// Level is the configured Reifegrad of version v in the Gemeinde of
+// activation a, as the tenant's overview lists it: Input with the
+// computed evidence criterion and, for delivery to the built-in inbox, a
+// workspace that really takes the Leistung.
+func (s *Service) Level(ctx context.Context, v *Version, a *Activation) (int, error) {
+	in, err := s.input(ctx, v, a, false, nil)
+	if err != nil {
+		return 0, err
+	}
+	return maturity.Assess(in).Level, nil
+}
+
+// input is Input with what only the services know: the evidence
+// criterion from the form, and whether an inbox delivery has a workspace
+// behind it (ready caches that per tenant and version; may be nil).
+func (s *Service) input(ctx context.Context, v *Version, a *Activation, authority bool, ready map[string]bool) (maturity.Input, error) {
+	evidence, err := s.EvidenceUploadable(ctx, v)
+	if err != nil {
+		return maturity.Input{}, err
+	}
+	in := Input(v, a, authority, evidence)
+	if in.Delivery && a.Delivery == DeliveryInbox {
+		key := a.TenantID + " " + v.Slug
+		ok, seen := ready[key]
+		if !seen {
+			if ok, err = s.inboxReady(ctx, a.TenantID, v); err != nil {
+				return maturity.Input{}, err
+			}
+			if ready != nil {
+				ready[key] = ok
+			}
+		}
+		in.Delivery = ok
+	}
+	return in, nil
+}
+
 // Assessment is the Reifegrad of one online service in one Gemeinde.
 type Assessment struct {
 	Version    *Version
@@ -79,11 +116,11 @@ func (s *Service) assess(ctx context.Context, v *Version, ars string) (Assessmen
 	if z, err := s.Catalog.Zustaendigkeit(ctx, v.LeiKa[0], ars); err == nil {
 		authority = z.Behoerde != nil
 	}
-	evidence, err := s.EvidenceUploadable(ctx, v)
+	in, err := s.input(ctx, v, a, authority, nil)
 	if err != nil {
 		return Assessment{}, err
 	}
-	return Assessment{Version: v, Activation: a, Gemeinde: g, Result: maturity.Assess(Input(v, a, authority, evidence))}, nil
+	return Assessment{Version: v, Activation: a, Gemeinde: g, Result: maturity.Assess(in)}, nil
 }
 
 // ReifegradLeistung assesses the Leistung leika in the Gemeinde ars: the
@@ -182,16 +219,17 @@ func (s *Service) Levels(ctx context.Context) (Levels, []*Version, error) {
 		return nil, nil, err
 	}
 	out := Levels{}
+	ready := map[string]bool{}
 	for _, a := range acts {
 		v := bySlug[a.Slug]
 		if v == nil {
 			continue
 		}
-		evidence, err := s.EvidenceUploadable(ctx, v)
+		in, err := s.input(ctx, v, a, false, ready)
 		if err != nil {
 			return nil, nil, err
 		}
-		lvl := maturity.Assess(Input(v, a, false, evidence)).Level
+		lvl := maturity.Assess(in).Level
 		for _, k := range v.LeiKa {
 			m := out[k]
 			if m == nil {

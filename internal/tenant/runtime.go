@@ -6,11 +6,13 @@ package tenant
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
 )
 
@@ -36,6 +38,56 @@ func (s *Service) RoutingActivation(ctx context.Context, slug, ars string) (*onl
 	return &onlinedienst.Activation{TenantID: a.TenantID, Authority: a.Authority, Delivery: a.Delivery, DestinationID: a.DestinationID,
 		ContactEmail: a.ContactEmail, ContactPhone: a.ContactPhone, ProcessingDays: a.ProcessingDays, OpeningHoursURL: a.OpeningHoursURL,
 		TrustLevel: a.TrustLevel, Live: a.Live}, true, nil
+}
+
+// Workspaces are the tenants' built-in clerk workspaces (internal/inbox,
+// wired by the app): activations with delivery "eingang" need one that
+// takes applications of the Leistung.
+type Workspaces interface {
+	// Offers reports whether the tenant's workspace takes applications of
+	// the Leistung leika.
+	Offers(ctx context.Context, tenantID, leika string) (bool, error)
+	// Prepare makes the tenant's workspace take applications of version
+	// v: it sets the workspace up when the tenant has none (which needs
+	// the tenant key of the actor's session) and adds the Leistung. a is
+	// the activation that asks for it (its contact details).
+	Prepare(ctx context.Context, actor *identity.Actor, tenantID string, v *Version, a *Activation) error
+}
+
+// inboxReady reports whether the built-in inbox takes the applications
+// of v in the tenant's workspace; without workspaces wired (tests of the
+// tenant domain alone) an inbox counts as ready.
+func (s *Service) inboxReady(ctx context.Context, tenantID string, v *Version) (bool, error) {
+	if s.Inbox == nil || len(v.LeiKa) == 0 {
+		return s.Inbox == nil, nil
+	}
+	return s.Inbox.Offers(ctx, tenantID, v.LeiKa[0])
+}
+
+// prepareInbox readies the workspace of the tenant for the activations
+// in acts that deliver to it; a locked tenant key is a line error.
+func (s *Service) prepareInbox(ctx context.Context, actor *identity.Actor, tenantID string, v *Version, acts []*Activation) ([]LineError, error) {
+	if s.Inbox == nil {
+		return nil, nil
+	}
+	for _, a := range acts {
+		if a.Delivery != DeliveryInbox {
+			continue
+		}
+		err := s.Inbox.Prepare(ctx, actor, tenantID, v, a)
+		var e *errs.Error
+		switch {
+		case err == nil:
+			return nil, nil // one workspace per tenant: done
+		case errors.As(err, &e) && e.Message == "inbox.locked":
+			return []LineError{{Err: errs.FieldError("zustellung", "tenant.error.inbox_locked")}}, nil
+		case errs.Is(err, errs.Invalid):
+			return []LineError{{Err: errs.FieldError("zustellung", "tenant.error.inbox_setup", errs.MessageOf(err))}}, nil
+		default:
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // FeeStatus is the fee and payment of an online service for a tenant as

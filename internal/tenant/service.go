@@ -48,6 +48,9 @@ type Service struct {
 	// Payment holds the fee rules and payment providers the parameters
 	// "gebuehr" and "zahlung" are checked against (nil: none configured).
 	Payment FeeSettings
+	// Inbox sets up the built-in workspaces activations deliver to (nil:
+	// none wired; an inbox then counts as ready).
+	Inbox Workspaces
 	// Models builds the form models the evidence criterion is computed
 	// from; nil: a registry of its own.
 	Models *onlinedienst.Registry

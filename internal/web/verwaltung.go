@@ -194,12 +194,12 @@ func (u *UI) verwaltung(w http.ResponseWriter, r *http.Request) {
 			}
 			if v := titles[act.Slug]; v != nil {
 				row.Title = v.Title
-				ev, err := u.Tenants.EvidenceUploadable(ctx, v)
+				lvl, err := u.Tenants.Level(ctx, v, act)
 				if err != nil {
 					u.RenderError(w, r, err)
 					return
 				}
-				row.Level = maturity.Assess(tenant.Input(v, act, false, ev)).Level
+				row.Level = lvl
 			}
 			d.Activations = append(d.Activations, row)
 		}
