@@ -3,6 +3,7 @@ package web
 import (
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // TestAbsURL: links that leave the page (payment return address, the
@@ -22,5 +23,15 @@ func TestAbsURL(t *testing.T) {
 	u.PublicURL = "https://service.example.de/"
 	if got := u.absURL(r, "/antraege/1/bezahlt"); got != "https://service.example.de/antraege/1/bezahlt" {
 		t.Errorf("with a public URL: %s", got)
+	}
+}
+
+// TestAddWorkdays: the expected processing time counts Monday to Friday.
+func TestAddWorkdays(t *testing.T) {
+	fri := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) // a Friday
+	for n, want := range map[int]string{0: "2026-11-27", 1: "2026-11-30", 5: "2026-12-04", 6: "2026-12-07"} {
+		if got := addWorkdays(fri, n).Format("2006-01-02"); got != want {
+			t.Errorf("Friday + %d working days = %s, want %s", n, got, want)
+		}
 	}
 }

@@ -16,9 +16,11 @@ import (
 	"github.com/ozgo/ozgo/internal/demo"
 	"github.com/ozgo/ozgo/internal/errs"
 	"github.com/ozgo/ozgo/internal/fitconnect"
+	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/onlinedienst"
+	"github.com/ozgo/ozgo/internal/postfach"
 	"github.com/ozgo/ozgo/internal/store"
 	"github.com/ozgo/ozgo/internal/store/dbtest"
 	"github.com/ozgo/ozgo/internal/tenant"
@@ -172,6 +174,17 @@ func TestAntragRoutedByActivation(t *testing.T) {
 		var dest, authority string
 		if err := db.QueryRowContext(ctx, `SELECT destination_id, authority FROM deliveries`).Scan(&dest, &authority); err != nil || dest != e.dest.ID || authority != "Gewerbeaufsicht Tübingen (Test)" {
 			t.Fatalf("delivered to %q, %q (%v)", dest, authority, err)
+		}
+		// The status monitor's row: the authority and the expected
+		// processing time of the activation in the applicant's Gemeinde.
+		var subID, submitted string
+		if err := db.QueryRowContext(ctx, `SELECT id, submitted_at FROM submissions`).Scan(&subID, &submitted); err != nil {
+			t.Fatal(err)
+		}
+		row := antragRow{CaseSummary: &postfach.CaseSummary{Case: postfach.Case{ID: subID}, Submitted: submitted}}
+		e.ui.caseAuthority(httptest.NewRequest("GET", "/antraege", nil), &row)
+		if row.Authority != "Gewerbeaufsicht Tübingen (Test)" || row.Days != 12 || row.Until != addWorkdays(store.ParseTime(submitted).In(form.Berlin), 12).Format("02.01.2006") {
+			t.Errorf("status monitor row: %q %d %q", row.Authority, row.Days, row.Until)
 		}
 
 		// Inbox: the tenant's workspace destination (inbox_keys); without

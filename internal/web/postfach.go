@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ozgo/ozgo/internal/blob"
 	"github.com/ozgo/ozgo/internal/errs"
@@ -282,6 +283,11 @@ type antragRow struct {
 	Submitted string
 	History   []stateRow
 	Payment   *citizenPayment // a deferred fee (zahlungsaufforderung.go)
+	Authority string          // who works the application, "" if unknown
+	// Days and Until: the expected processing time the Gemeinde's
+	// activation gives (0: none given), and the date it points to.
+	Days  int
+	Until string
 }
 
 type stateRow struct {
@@ -315,9 +321,53 @@ func (u *UI) antraege(w http.ResponseWriter, r *http.Request) {
 			row.History = append(row.History, stateRow{State: h.State, At: h.At.In(form.Berlin).Format("02.01.2006, 15:04")})
 		}
 		row.Payment = u.citizenPaymentOf(r, a, c.ID)
+		u.caseAuthority(r, &row)
 		d.Rows = append(d.Rows, row)
 	}
 	u.Render(w, r, http.StatusOK, "antraege", Page{Title: u.t("antraege.title"), Section: "antraege", Data: d})
+}
+
+// caseAuthority adds who works the case and the expected processing time:
+// the authority the application was delivered to, and the processing
+// days of the activation in the applicant's Gemeinde, counted from the
+// submission in working days (Monday to Friday; public holidays are not
+// known here), as the start page announces them.
+func (u *UI) caseAuthority(r *http.Request, row *antragRow) {
+	ctx := r.Context()
+	dl := u.Antraege.Delivery
+	if dl == nil {
+		return
+	}
+	if info, err := dl.Status(ctx, row.ID); err == nil {
+		row.Authority = info.Authority
+	}
+	if u.Tenants == nil {
+		return
+	}
+	slug, ars, ok, err := dl.CaseOrigin(ctx, u.Antraege.DB, row.ID)
+	if err != nil || !ok || ars == "" {
+		return
+	}
+	act, err := u.Tenants.Activation(ctx, slug, ars)
+	if err != nil || act.ProcessingDays <= 0 {
+		return
+	}
+	if act.Authority != "" && row.Authority == "" {
+		row.Authority = act.Authority
+	}
+	row.Days = act.ProcessingDays
+	row.Until = addWorkdays(store.ParseTime(row.CaseSummary.Submitted).In(form.Berlin), act.ProcessingDays).Format("02.01.2006")
+}
+
+// addWorkdays returns the day n working days (Monday to Friday) after t.
+func addWorkdays(t time.Time, n int) time.Time {
+	for n > 0 {
+		t = t.AddDate(0, 0, 1)
+		if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return t
 }
 
 // registerPostfach adds the Postfach and status monitor routes.
