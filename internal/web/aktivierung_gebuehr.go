@@ -7,10 +7,8 @@ package web
 
 import (
 	"context"
-	"strings"
 
 	"github.com/ozgo/ozgo/internal/payment"
-	"github.com/ozgo/ozgo/internal/payment/xbd"
 )
 
 // feeConfigURL is where tenant admins set fee rules and the payment
@@ -48,60 +46,12 @@ func (u *UI) feeView(ctx context.Context, slug, tenantID string) (*feeView, erro
 	switch {
 	case !st.Rule:
 		v.Text = u.t("activation.fee.no_rule")
-	case mode == payment.ModeNone || cfg.Rule.Kind == payment.RuleNone:
-		v.Text = u.t("activation.fee.free")
 	default:
-		v.Text = feeText(u, cfg.Rule)
+		amount, ok := u.feeAmount(cfg.Rule)
+		if !ok || mode == payment.ModeNone {
+			amount = u.t("activation.fee.free")
+		}
+		v.Text = amount
 	}
 	return v, nil
-}
-
-// feeText describes a fee rule the way the payment page will compute it.
-func feeText(u *UI, r payment.Rule) string {
-	eur := func(c int64) string { return xbd.Amount(c).German() }
-	var s string
-	switch r.Kind {
-	case payment.RuleFixed:
-		s = eur(r.Amount)
-	case payment.RulePer:
-		s = u.t("activation.fee.per", eur(r.Amount))
-		if r.Base > 0 {
-			s = eur(r.Base) + " + " + s
-		}
-	case payment.RuleTable:
-		lo, hi := int64(-1), int64(0)
-		for _, c := range r.Table {
-			if lo < 0 || c < lo {
-				lo = c
-			}
-			hi = max(hi, c)
-		}
-		if !r.NoDefault {
-			if lo < 0 || r.Default < lo {
-				lo = r.Default
-			}
-			hi = max(hi, r.Default)
-		}
-		if lo == hi {
-			s = eur(lo)
-		} else {
-			s = u.t("activation.fee.range", eur(max(lo, 0)), eur(hi))
-		}
-	default:
-		return u.t("activation.fee.free")
-	}
-	var bounds []string
-	if r.Min > 0 {
-		bounds = append(bounds, u.t("activation.fee.min", eur(r.Min)))
-	}
-	if r.Max > 0 {
-		bounds = append(bounds, u.t("activation.fee.max", eur(r.Max)))
-	}
-	if len(bounds) > 0 {
-		s += " (" + strings.Join(bounds, ", ") + ")"
-	}
-	if r.Label != "" {
-		s = r.Label + ": " + s
-	}
-	return s
 }

@@ -53,7 +53,20 @@ func (u *UI) paymentAdmin(w http.ResponseWriter, r *http.Request) (*identity.Act
 // and on the check page: the amount (or how it is computed) and when it
 // is paid.
 func (u *UI) feeText(c *payment.Config) string {
-	r := c.Rule
+	amount, ok := u.feeAmount(c.Rule)
+	if !ok || c.Mode == payment.ModeNone {
+		return u.t("zahlung.text.free")
+	}
+	text := u.t("zahlung.text.fee", amount) + " " + u.t("zahlung.text.mode."+string(c.Mode))
+	if c.LegalBasis != "" {
+		text += " " + u.t("zahlung.text.legal", c.LegalBasis)
+	}
+	return text
+}
+
+// feeAmount describes the amount of a fee rule the way the payment page
+// will compute it; false for a rule without a fee.
+func (u *UI) feeAmount(r payment.Rule) (string, bool) {
 	eur := func(n int64) string { return xbd.Amount(n).German() }
 	var amount string
 	switch r.Kind {
@@ -72,6 +85,9 @@ func (u *UI) feeText(c *payment.Config) string {
 		if !r.NoDefault {
 			vals = append(vals, r.Default)
 		}
+		if len(vals) == 0 {
+			return "", false
+		}
 		sort.Slice(vals, func(i, j int) bool { return vals[i] < vals[j] })
 		lo, hi := vals[0], vals[len(vals)-1]
 		if lo == hi {
@@ -80,7 +96,7 @@ func (u *UI) feeText(c *payment.Config) string {
 			amount = u.t("zahlung.text.range", eur(lo), eur(hi))
 		}
 	default:
-		return u.t("zahlung.text.free")
+		return "", false
 	}
 	if r.Min > 0 {
 		amount += ", " + u.t("zahlung.text.min", eur(r.Min))
@@ -88,15 +104,7 @@ func (u *UI) feeText(c *payment.Config) string {
 	if r.Max > 0 {
 		amount += ", " + u.t("zahlung.text.max", eur(r.Max))
 	}
-	text := u.t("zahlung.text.fee", amount)
-	if c.Mode == payment.ModeNone {
-		return u.t("zahlung.text.free")
-	}
-	text += " " + u.t("zahlung.text.mode."+string(c.Mode))
-	if c.LegalBasis != "" {
-		text += " " + u.t("zahlung.text.legal", c.LegalBasis)
-	}
-	return text
+	return amount, true
 }
 
 type vzRow struct {
