@@ -404,6 +404,11 @@ func (s *Service) FileContent(ctx context.Context, a *identity.Actor, id string,
 	if err := authorize(a, c.TenantID, identity.ActionView); err != nil {
 		return nil, err
 	}
+	if a.TenantKey == nil {
+		// A locked session opens nothing of an application, whichever
+		// record holds it (as open does for the data).
+		return nil, ErrKeyLocked
+	}
 	if !c.External {
 		rc, _, err := s.Postfach.Blobs.Open(ctx, f.BlobID)
 		if err != nil {

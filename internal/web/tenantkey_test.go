@@ -21,6 +21,7 @@ import (
 	"github.com/ozgo/ozgo/internal/crypt"
 	"github.com/ozgo/ozgo/internal/demo"
 	"github.com/ozgo/ozgo/internal/fitconnect"
+	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/inbox"
 	"github.com/ozgo/ozgo/internal/store"
@@ -354,6 +355,9 @@ func TestTenantKeyNeedsSession(t *testing.T) {
 	}
 	if err := ui.Inbox.SetState(ctx, keyless, id, "in_bearbeitung"); !inbox.IsKeyLocked(err) {
 		t.Errorf("accepting without the tenant key: %v", err)
+	}
+	if _, err := ui.Inbox.FileContent(ctx, keyless, id, form.File{BlobID: "any"}); !inbox.IsKeyLocked(err) {
+		t.Errorf("a file without the tenant key: %v", err)
 	}
 	if _, err := ui.Identity.Service.UnlockWithPassword(ctx, "clerk@tue.example", "ein-falsches-passwort"); err == nil {
 		t.Error("a wrong password unlocks the tenant key")
