@@ -27,6 +27,8 @@ type kontoData struct {
 	TOTPURI    string
 	CodeErr    string
 	Notice     string
+	// Password change for staff: errors per field.
+	PwErr map[string]string
 }
 
 // konto is GET /konto: "Mein Konto".
@@ -43,6 +45,8 @@ func (u *UI) konto(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Query().Get("hinweis") {
 	case "2fa":
 		d.Notice = u.t("account.staff.totp_done")
+	case "passwort":
+		d.Notice = u.t("account.staff.password_done")
 	case "org":
 		d.Notice = u.t("account.org.created")
 	case "handeln":
@@ -156,6 +160,53 @@ func (u *UI) kontoZweiterFaktor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/konto?hinweis=2fa", http.StatusSeeOther)
+}
+
+// kontoPasswort is POST /konto/passwort: staff change their password.
+// The tenant key is wrapped anew under the new password in the same step
+// (identity.ChangePassword), so key access survives the change.
+func (u *UI) kontoPasswort(w http.ResponseWriter, r *http.Request) {
+	a, ok := u.requireLogin(w, r, identity.None)
+	if !ok {
+		return
+	}
+	if a.Kind != identity.KindStaff {
+		u.NotFound(w, r)
+		return
+	}
+	old, next := r.PostFormValue("passwort"), r.PostFormValue("neues-passwort")
+	var err error
+	if next != r.PostFormValue("neues-passwort-2") {
+		err = errs.FieldError("neues-passwort-2", "account.staff.password_mismatch")
+	} else {
+		err = u.Identity.Service.ChangePassword(r.Context(), a.Principal, old, next)
+	}
+	if errs.Is(err, errs.Invalid) {
+		d, derr := u.kontoData(r, a)
+		if derr != nil {
+			u.RenderError(w, r, derr)
+			return
+		}
+		var e *errs.Error
+		errors.As(err, &e)
+		field := map[string]string{"password": "passwort", "new-password": "neues-passwort"}[e.Field]
+		if field == "" {
+			field = e.Field
+		}
+		msg, args := errs.MessageArgsOf(err)
+		if field == "passwort" {
+			msg, args = "account.staff.password_wrong", nil
+		}
+		d.PwErr = map[string]string{field: u.cat.Resolve("de", msg, args)}
+		d.Errors = []fieldError{{Field: field, Message: d.PwErr[field]}}
+		u.Render(w, r, http.StatusUnprocessableEntity, "konto", Page{Title: u.t("account.title"), IsError: true, Section: "konto", Data: d})
+		return
+	}
+	if err != nil {
+		u.RenderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/konto?hinweis=passwort", http.StatusSeeOther)
 }
 
 type organisationData struct {
@@ -392,6 +443,7 @@ func (u *UI) registerKonto(rt *httpx.Router) {
 	rt.HandleFunc("GET /konto", u.konto)
 	rt.HandleFunc("POST /konto/handeln-als", u.kontoHandelnAls)
 	rt.HandleFunc("POST /konto/zweiter-faktor", u.kontoZweiterFaktor)
+	rt.HandleFunc("POST /konto/passwort", u.kontoPasswort)
 	rt.HandleFunc("POST /organisationen", u.organisationAnlegen)
 	rt.HandleFunc("GET /organisationen/{id}", u.organisation)
 	rt.HandleFunc("POST /organisationen/{id}/einladungen", u.organisationEinladen)

@@ -192,3 +192,50 @@ func TestStaffLoginPage(t *testing.T) {
 	}
 	checkPage(t, w.Body.String())
 }
+
+// TestStaffPasswordChange: staff change their password on /konto with
+// German errors per field; afterwards the new password logs in and still
+// unlocks the tenant key, the old one does neither. Citizens get 404.
+func TestStaffPasswordChange(t *testing.T) {
+	ui, h := antragUI(t, dbtest.SQLite(t))
+	ctx := context.Background()
+	clerk := staffCookie(t, ui, "pw@tue.example", "tue", identity.RoleClerk)
+	w := send(h, "GET", "/konto", nil, clerk)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "Passwort ändern") {
+		t.Fatalf("konto: %d", w.Code)
+	}
+	checkPage(t, w.Body.String())
+	for _, tc := range []struct {
+		form  url.Values
+		field string
+		want  string
+	}{
+		{url.Values{"passwort": {"falsch-falsch-falsch"}, "neues-passwort": {"ein neues langes Passwort"}, "neues-passwort-2": {"ein neues langes Passwort"}}, "passwort", "Das aktuelle Passwort stimmt nicht."},
+		{url.Values{"passwort": {"ein-langes-passwort"}, "neues-passwort": {"kurz"}, "neues-passwort-2": {"kurz"}}, "neues-passwort", "mindestens 12 Zeichen"},
+		{url.Values{"passwort": {"ein-langes-passwort"}, "neues-passwort": {"ein neues langes Passwort"}, "neues-passwort-2": {"ein anderes Passwort!!"}}, "neues-passwort-2", "stimmen nicht überein"},
+	} {
+		w := send(h, "POST", "/konto/passwort", tc.form, clerk)
+		body := w.Body.String()
+		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(body, tc.want) || !strings.Contains(body, `id="pw-`+tc.field+`-error"`) {
+			t.Errorf("%s: %d, want the error %q at the field", tc.field, w.Code, tc.want)
+		}
+		checkPage(t, body)
+	}
+	if _, err := ui.Identity.Service.UnlockWithPassword(ctx, "pw@tue.example", "ein-langes-passwort"); err != nil {
+		t.Fatal("a refused change altered the password")
+	}
+	w = send(h, "POST", "/konto/passwort", url.Values{"passwort": {"ein-langes-passwort"}, "neues-passwort": {"ein neues langes Passwort"}, "neues-passwort-2": {"ein neues langes Passwort"}}, clerk)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/konto?hinweis=passwort" {
+		t.Fatalf("change: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if k, err := ui.Identity.Service.UnlockWithPassword(ctx, "pw@tue.example", "ein neues langes Passwort"); err != nil || k == nil {
+		t.Errorf("the new password does not unlock the tenant key: %v", err)
+	}
+	if _, err := ui.Identity.Service.UnlockWithPassword(ctx, "pw@tue.example", "ein-langes-passwort"); err == nil {
+		t.Error("the old password still unlocks the tenant key")
+	}
+	citizen := loginAs(t, ui, "mustermann", identity.Hoch)
+	if w := send(h, "POST", "/konto/passwort", url.Values{"passwort": {"x"}}, citizen); w.Code != http.StatusNotFound {
+		t.Errorf("citizen: %d", w.Code)
+	}
+}

@@ -44,7 +44,7 @@ func (l LimitRule) applies(r *http.Request) bool {
 // catalog (open data) is not limited here.
 func DefaultLimits() []LimitRule {
 	return []LimitRule{{
-		Prefixes: []string{"/anmelden/", "/saml/acs", "/oidc/callback", "/mitarbeiter/anmelden", "/vollmachten/annehmen", "/fitconnect/token"},
+		Prefixes: []string{"/anmelden/", "/saml/acs", "/oidc/callback", "/mitarbeiter/anmelden", "/vollmachten/annehmen", "/fitconnect/token", "/konto/passwort"},
 		Methods:  []string{http.MethodPost, http.MethodGet},
 		Limiter:  &identity.RateLimiter{Rate: 2, Burst: 30},
 	}}
