@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/ozgo/ozgo/internal/errs"
+	"github.com/ozgo/ozgo/internal/form"
 	"github.com/ozgo/ozgo/internal/httpx"
 	"github.com/ozgo/ozgo/internal/identity"
 	"github.com/ozgo/ozgo/internal/payment"
@@ -117,6 +118,16 @@ type vzUebersichtData struct {
 	Rows     []vzRow
 	Endpoint *payment.EndpointInfo
 	Notice   string
+	// Attention and Open: for operators (the platform's page), the paid
+	// payments whose application could not be submitted, and how many
+	// transactions the provider has not decided yet.
+	Attention []vzAttention
+	Open      int
+}
+
+// vzAttention is a booked payment whose submission failed for good.
+type vzAttention struct {
+	Created, Service, Tenant, Amount, Reference, TransactionID, Error string
 }
 
 // vzUebersicht is GET /verwaltung/zahlung.
@@ -148,6 +159,25 @@ func (u *UI) vzUebersicht(w http.ResponseWriter, r *http.Request) {
 	if d.Endpoint, err = u.Payment.OwnEndpoint(ctx, a, tenant); err != nil {
 		u.RenderError(w, r, err)
 		return
+	}
+	if tenant == "" && a.Has(identity.RoleOperator) {
+		// Money was taken but no application went out: an operator must
+		// look (the reconciliation job gave up on submitting it).
+		stuck, err := u.Payment.List(ctx, payment.FilterAttention, 200)
+		if err != nil {
+			u.RenderError(w, r, err)
+			return
+		}
+		for _, p := range stuck {
+			d.Attention = append(d.Attention, vzAttention{Created: p.Created.In(form.Berlin).Format("02.01.2006, 15:04"), Service: p.Service, Tenant: p.TenantID,
+				Amount: xbd.Amount(p.Amount).German(), Reference: p.Reference, TransactionID: p.TransactionID, Error: p.SubmitError})
+		}
+		open, err := u.Payment.List(ctx, payment.FilterOpen, 1000)
+		if err != nil {
+			u.RenderError(w, r, err)
+			return
+		}
+		d.Open = len(open)
 	}
 	u.Render(w, r, http.StatusOK, "zahlung_verwaltung", Page{Title: u.t("zahlung.admin.title"), Section: "verwaltung", Data: d})
 }

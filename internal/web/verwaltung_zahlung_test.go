@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ozgo/ozgo/internal/audit"
 	"github.com/ozgo/ozgo/internal/crypt"
@@ -111,6 +112,25 @@ func TestVerwaltungZahlung(t *testing.T) {
 		}
 		if c, _ := ui.Payment.Config(ctx, "blaue-karte-eu", "other"); c.TenantID != "" || c.Mode != payment.ModeDeferred {
 			t.Fatalf("default: %+v", c)
+		}
+		// The operator sees paid payments whose application could not be
+		// submitted; tenant admins do not see the platform's list.
+		now := store.FormatTime(time.Now())
+		if _, err := db.ExecContext(ctx, `INSERT INTO payments (id, draft_id, attempt, request_id, service, tenant_id, owner, draft_secret, submit_context,
+			amount_cents, items, reference, request, status, transaction_id, transaction_url, pay_url, payment_method, payment_method_detail, transaction_at,
+			submission_id, submit_error, checks, next_check_at, locked_until, last_error, created_at, updated_at)
+			VALUES ('p-stuck', 'd1', 1, 'r1', 'blaue-karte-eu', 'aheim', '', ?, ?, 9300, '[]', 'KZ-4711', '{}', 'PAYED', 'TX-4711', '', '', 'CREDITCARD', '', ?,
+			'', 'not_found', 1, ?, '', '', ?, ?)`, []byte{}, []byte{}, now, now, now, now); err != nil {
+			t.Fatal(err)
+		}
+		w = send(h, "GET", "/verwaltung/zahlung", nil, operator)
+		if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "KZ-4711") || !strings.Contains(body, "TX-4711") || !strings.Contains(body, "93,00") {
+			t.Errorf("operator's attention list: %d", w.Code)
+		} else {
+			checkPage(t, body)
+		}
+		if w := send(h, "GET", "/verwaltung/zahlung", nil, aheim); strings.Contains(w.Body.String(), "KZ-4711") {
+			t.Error("a tenant admin sees the platform's attention list")
 		}
 
 		// The provider: saved with a write-only secret, tested.
