@@ -213,22 +213,53 @@ func (s *Service) Get(ctx context.Context, a *identity.Actor, id string) (*Case,
 	return c, sub, nil
 }
 
-// open opens the application of a case: an external sender's from the
-// workspace's copy with the destination's key; ozgo's own from its
-// citizen-side record (see docs/schluessel.md for what that means). Both
-// need the session's tenant key, so a locked session opens nothing.
+// open opens the application of a case from the workspace's copy, with
+// the destination's key: an external sender's always; ozgo's own once it
+// was picked up (it is before it is accepted), with the form and owner
+// from its unsealed columns. Only an own application not picked up yet is
+// read from its citizen-side record (see docs/schluessel.md). Both need
+// the session's tenant key, so a locked session opens nothing.
 func (s *Service) open(ctx context.Context, tenantKey []byte, c *Case) (*form.Submission, error) {
 	if tenantKey == nil {
 		return nil, ErrKeyLocked
 	}
-	if !c.External {
-		return s.Drafts.OpenSubmission(ctx, c.ID)
-	}
-	o, err := s.openCopy(ctx, tenantKey, c.ID)
+	copyID, err := s.copyOf(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	return externalSubmission(c, o), nil
+	if copyID == "" {
+		return s.Drafts.OpenSubmission(ctx, c.ID)
+	}
+	o, err := s.openCopy(ctx, tenantKey, copyID)
+	if err != nil {
+		return nil, err
+	}
+	sub := externalSubmission(c, o)
+	if !c.External {
+		// The data and files sent are the application as submitted
+		// (submission/delivery.go sends the instance, then the form PDF,
+		// then the applicant's files in order); the form it was made with
+		// is not secret.
+		if err := s.DB.QueryRowContext(ctx, `SELECT owner, form_id, form_version FROM submissions WHERE id = ?`, c.ID).Scan(&sub.Owner, &sub.FormID, &sub.Version); err != nil {
+			return nil, err
+		}
+	}
+	return sub, nil
+}
+
+// copyOf is the workspace's copy of a case: the case itself for an
+// external sender's, the picked-up copy of ozgo's own, "" when there is
+// none yet.
+func (s *Service) copyOf(ctx context.Context, c *Case) (string, error) {
+	if c.External {
+		return c.ID, nil
+	}
+	var id string
+	err := s.DB.QueryRowContext(ctx, `SELECT id FROM inbox_cases WHERE submission_id = ?`, c.ID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
 }
 
 func (s *Service) load(ctx context.Context, id string) (*Case, error) {

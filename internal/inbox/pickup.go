@@ -409,19 +409,28 @@ func (s *Service) FileContent(ctx context.Context, a *identity.Actor, id string,
 		// record holds it (as open does for the data).
 		return nil, ErrKeyLocked
 	}
-	if !c.External {
-		rc, _, err := s.Postfach.Blobs.Open(ctx, f.BlobID)
-		if err != nil {
-			return nil, err
-		}
-		defer rc.Close()
-		return io.ReadAll(rc)
-	}
-	o, err := s.openCopy(ctx, a.TenantKey, id)
+	copyID, err := s.copyOf(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	return s.attachment(ctx, o, id, f.BlobID)
+	if copyID != "" {
+		o, err := s.openCopy(ctx, a.TenantKey, copyID)
+		if err != nil {
+			return nil, err
+		}
+		body, err := s.attachment(ctx, o, copyID, f.BlobID)
+		if err == nil || c.External {
+			return body, err
+		}
+		// An own case listed before its copy arrived names the upload:
+		// read that below.
+	}
+	rc, _, err := s.Postfach.Blobs.Open(ctx, f.BlobID)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
 }
 
 // FormPDFContent returns the application as PDF: the one ozgo delivered
@@ -438,7 +447,11 @@ func (s *Service) FormPDFContent(ctx context.Context, a *identity.Actor, id stri
 	if a.TenantKey == nil {
 		return nil, ErrKeyLocked
 	}
-	if !c.External {
+	copyID, err := s.copyOf(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if copyID == "" {
 		blobID, err := s.FormPDF(ctx, a, id)
 		if err != nil {
 			return nil, err
@@ -448,13 +461,13 @@ func (s *Service) FormPDFContent(ctx context.Context, a *identity.Actor, id stri
 		}
 		return s.FileContent(ctx, a, id, form.File{BlobID: blobID})
 	}
-	o, err := s.openCopy(ctx, a.TenantKey, id)
+	o, err := s.openCopy(ctx, a.TenantKey, copyID)
 	if err != nil {
 		return nil, err
 	}
 	for _, at := range o.meta.ContentStructure.Attachments {
 		if at.Purpose == "form" {
-			return s.attachment(ctx, o, id, at.AttachmentID)
+			return s.attachment(ctx, o, copyID, at.AttachmentID)
 		}
 	}
 	return nil, errs.E(errs.NotFound, "")

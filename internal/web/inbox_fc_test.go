@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -88,6 +89,31 @@ func TestWorkspaceAnswersZustelldienst(t *testing.T) {
 	}
 	if w := send(h, "GET", "/sachbearbeitung?stand=alle", nil, clerk); strings.Count(w.Body.String(), ">"+ref+"<") != 1 {
 		t.Errorf("the own case is not listed exactly once")
+	}
+	// The clerk reads the workspace's copy with the tenant key, not the
+	// citizen-side record under the master key: with that record made
+	// unreadable, the case, its file and its PDF still open.
+	var data, atts []byte
+	if err := db.QueryRowContext(ctx, `SELECT data, attachments FROM submissions WHERE id = ?`, caseID).Scan(&data, &atts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE submissions SET data = ?, attachments = ? WHERE id = ?`, []byte("x"), []byte("x"), caseID); err != nil {
+		t.Fatal(err)
+	}
+	if w := send(h, "GET", "/sachbearbeitung/"+caseID, nil, clerk); w.Code != 200 || !strings.Contains(w.Body.String(), ref) {
+		t.Errorf("case from the copy: %d", w.Code)
+	}
+	if w := send(h, "GET", "/sachbearbeitung/"+caseID+"/datei/0", nil, clerk); w.Code != 200 || !strings.HasPrefix(w.Body.String(), "%PDF") {
+		t.Errorf("file from the copy: %d", w.Code)
+	}
+	if w := send(h, "GET", "/sachbearbeitung/"+caseID+"/antrag.pdf", nil, clerk); w.Code != 200 || !strings.HasPrefix(w.Body.String(), "%PDF") {
+		t.Errorf("form PDF from the copy: %d", w.Code)
+	}
+	if w := send(h, "GET", "/sachbearbeitung/"+caseID+"/daten.json", nil, clerk); w.Code != 200 || !json.Valid(w.Body.Bytes()) {
+		t.Errorf("data from the copy: %d", w.Code)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE submissions SET data = ?, attachments = ? WHERE id = ?`, data, atts, caseID); err != nil {
+		t.Fatal(err)
 	}
 	// Accepted: no formal rejection any more.
 	if w := send(h, "POST", "/sachbearbeitung/"+caseID+"/zurueckweisen", url.Values{"grund": {"falsch"}}, clerk); w.Code != http.StatusUnprocessableEntity {
