@@ -286,23 +286,34 @@ func (s *Service) UnlockTenantKey(ctx context.Context, sess *Session, token, sec
 // staff account of the same tenant under secret (its password, or a key
 // password for single sign-on). Only a tenant admin may grant.
 func (s *Service) GrantKeyAccess(ctx context.Context, actor *Actor, staffID, secret string) error {
-	st, err := s.StaffByID(ctx, staffID)
+	st, err := s.managedStaff(ctx, actor, staffID, "schluesselkennwort", secret)
 	if err != nil {
 		return err
-	}
-	if st.TenantID == "" {
-		return errs.E(errs.NotFound, "")
-	}
-	if err := Authorize(actor, ActionManage, Object{Type: "staff", TenantID: st.TenantID}); err != nil {
-		return err
-	}
-	if len([]rune(secret)) < MinPasswordLength {
-		return errs.FieldError("schluesselkennwort", "identity.staff.password_short", MinPasswordLength)
 	}
 	if actor.TenantKey == nil {
 		return errs.K(errs.Conflict, "identity.key.locked")
 	}
 	return s.grant(ctx, actor.ID(), st, secret, actor.TenantKey)
+}
+
+// managedStaff loads a tenant's staff account that actor may manage (a
+// tenant admin of the same tenant; NotFound otherwise) and checks the
+// secret it is to get, reported at field.
+func (s *Service) managedStaff(ctx context.Context, actor *Actor, staffID, field, secret string) (*Staff, error) {
+	st, err := s.StaffByID(ctx, staffID)
+	if err != nil {
+		return nil, err
+	}
+	if st.TenantID == "" {
+		return nil, errs.E(errs.NotFound, "")
+	}
+	if err := Authorize(actor, ActionManage, Object{Type: "staff", TenantID: st.TenantID}); err != nil {
+		return nil, err
+	}
+	if len([]rune(secret)) < MinPasswordLength {
+		return nil, errs.FieldError(field, "identity.staff.password_short", MinPasswordLength)
+	}
+	return st, nil
 }
 
 // GrantKeyAccessWithKey is GrantKeyAccess from the command line, with a
@@ -491,18 +502,9 @@ func (s *Service) CreateTenantStaff(ctx context.Context, actor *Actor, in NewSta
 // a key in the admin's session, the account loses key access until it is
 // granted. The account's sessions end.
 func (s *Service) ResetPassword(ctx context.Context, actor *Actor, staffID, password string) error {
-	st, err := s.StaffByID(ctx, staffID)
+	st, err := s.managedStaff(ctx, actor, staffID, "password", password)
 	if err != nil {
 		return err
-	}
-	if st.TenantID == "" {
-		return errs.E(errs.NotFound, "")
-	}
-	if err := Authorize(actor, ActionManage, Object{Type: "staff", TenantID: st.TenantID}); err != nil {
-		return err
-	}
-	if len([]rune(password)) < MinPasswordLength {
-		return errs.FieldError("password", "identity.staff.password_short", MinPasswordLength)
 	}
 	var w *wrapped
 	if actor.TenantKey != nil {

@@ -393,23 +393,29 @@ func (s *Service) attachment(ctx context.Context, o *opened, caseID, attID strin
 	return decrypt(o.key, strings.TrimSpace(string(jwe)))
 }
 
+// openable loads case id for a that may view it with an unlocked key
+// (a locked session opens nothing of an application, whichever record
+// holds it), and names the workspace's copy ("" before pickup).
+func (s *Service) openable(ctx context.Context, a *identity.Actor, id string) (*Case, string, error) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := authorize(a, c.TenantID, identity.ActionView); err != nil {
+		return nil, "", err
+	}
+	if a.TenantKey == nil {
+		return nil, "", ErrKeyLocked
+	}
+	copyID, err := s.copyOf(ctx, c)
+	return c, copyID, err
+}
+
 // FileContent returns the content of a file of a case (as listed in the
 // Submission that Get returned): decrypted from the workspace's copy for
 // external cases, from the applicant's upload otherwise.
 func (s *Service) FileContent(ctx context.Context, a *identity.Actor, id string, f form.File) ([]byte, error) {
-	c, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := authorize(a, c.TenantID, identity.ActionView); err != nil {
-		return nil, err
-	}
-	if a.TenantKey == nil {
-		// A locked session opens nothing of an application, whichever
-		// record holds it (as open does for the data).
-		return nil, ErrKeyLocked
-	}
-	copyID, err := s.copyOf(ctx, c)
+	c, copyID, err := s.openable(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
@@ -437,17 +443,7 @@ func (s *Service) FileContent(ctx context.Context, a *identity.Actor, id string,
 // with its own applications, or an external sender's attachment of
 // purpose "form". NotFound when there is none.
 func (s *Service) FormPDFContent(ctx context.Context, a *identity.Actor, id string) ([]byte, error) {
-	c, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := authorize(a, c.TenantID, identity.ActionView); err != nil {
-		return nil, err
-	}
-	if a.TenantKey == nil {
-		return nil, ErrKeyLocked
-	}
-	copyID, err := s.copyOf(ctx, c)
+	_, copyID, err := s.openable(ctx, a, id)
 	if err != nil {
 		return nil, err
 	}
