@@ -351,17 +351,18 @@ func (s *Service) grant(ctx context.Context, actorID string, st *Staff, secret s
 
 // ChangePassword sets a staff account's new password after checking the
 // old one, and re-wraps the tenant key under the new password (the old
-// wrap opens with the old password).
+// wrap opens with the old password). Errors name the fields of the
+// password form on /konto ("passwort", "neues-passwort").
 func (s *Service) ChangePassword(ctx context.Context, staffID, oldPassword, newPassword string) error {
 	st, err := s.StaffByID(ctx, staffID)
 	if err != nil {
 		return err
 	}
 	if !CheckPassword(oldPassword, st.passwordHash) {
-		return errs.FieldError("password", "identity.staff.login_failed")
+		return errs.FieldError("passwort", "identity.staff.password_wrong")
 	}
 	if len([]rune(newPassword)) < MinPasswordLength {
-		return errs.FieldError("new-password", "identity.staff.password_short", MinPasswordLength)
+		return errs.FieldError("neues-passwort", "identity.staff.password_short", MinPasswordLength)
 	}
 	var w *wrapped
 	if st.TenantID != "" {

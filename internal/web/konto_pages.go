@@ -111,15 +111,24 @@ func (u *UI) organisationAnlegen(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PostFormValue("name")
 	_, err := u.Identity.Service.CreateOrganisation(r.Context(), a.Principal, name)
+	u.kontoResult(w, r, a, err, "org", func(d *kontoData) {
+		msg, args := errs.MessageArgsOf(err)
+		d.OrgName, d.OrgErr = name, u.cat.Resolve("de", msg, args)
+		d.Errors = []fieldError{{Field: "org-name", Message: d.OrgErr}}
+	})
+}
+
+// kontoResult ends a form on "Mein Konto": an Invalid error shows the
+// page again with what fill marks (422), another error its error page,
+// success the page with the notice hinweis.
+func (u *UI) kontoResult(w http.ResponseWriter, r *http.Request, a *identity.Actor, err error, hinweis string, fill func(d *kontoData)) {
 	if errs.Is(err, errs.Invalid) {
 		d, derr := u.kontoData(r, a)
 		if derr != nil {
 			u.RenderError(w, r, derr)
 			return
 		}
-		msg, args := errs.MessageArgsOf(err)
-		d.OrgName, d.OrgErr = name, u.cat.Resolve("de", msg, args)
-		d.Errors = []fieldError{{Field: "org-name", Message: d.OrgErr}}
+		fill(d)
 		u.Render(w, r, http.StatusUnprocessableEntity, "konto", Page{Title: u.t("account.title"), IsError: true, Section: "konto", Data: d})
 		return
 	}
@@ -127,7 +136,7 @@ func (u *UI) organisationAnlegen(w http.ResponseWriter, r *http.Request) {
 		u.RenderError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/konto?hinweis=org", http.StatusSeeOther)
+	http.Redirect(w, r, "/konto?hinweis="+hinweis, http.StatusSeeOther)
 }
 
 // kontoZweiterFaktor is POST /konto/zweiter-faktor: a staff member sets up
@@ -143,23 +152,11 @@ func (u *UI) kontoZweiterFaktor(w http.ResponseWriter, r *http.Request) {
 	}
 	secret := strings.TrimSpace(r.PostFormValue("secret"))
 	err := u.Identity.Service.EnrollTOTP(r.Context(), a.Principal, secret, r.PostFormValue("code"))
-	if errs.Is(err, errs.Invalid) {
-		d, derr := u.kontoData(r, a)
-		if derr != nil {
-			u.RenderError(w, r, derr)
-			return
-		}
+	u.kontoResult(w, r, a, err, "2fa", func(d *kontoData) {
 		d.TOTPSecret, d.TOTPURI = secret, identity.TOTPURI(secret, d.Staff.Email)
 		d.CodeErr = u.t("identity.staff.totp_wrong")
 		d.Errors = []fieldError{{Field: "totp-code", Message: d.CodeErr}}
-		u.Render(w, r, http.StatusUnprocessableEntity, "konto", Page{Title: u.t("account.title"), IsError: true, Section: "konto", Data: d})
-		return
-	}
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/konto?hinweis=2fa", http.StatusSeeOther)
+	})
 }
 
 // kontoPasswort is POST /konto/passwort: staff change their password.
@@ -181,32 +178,14 @@ func (u *UI) kontoPasswort(w http.ResponseWriter, r *http.Request) {
 	} else {
 		err = u.Identity.Service.ChangePassword(r.Context(), a.Principal, old, next)
 	}
-	if errs.Is(err, errs.Invalid) {
-		d, derr := u.kontoData(r, a)
-		if derr != nil {
-			u.RenderError(w, r, derr)
-			return
-		}
+	u.kontoResult(w, r, a, err, "passwort", func(d *kontoData) {
 		var e *errs.Error
 		errors.As(err, &e)
-		field := map[string]string{"password": "passwort", "new-password": "neues-passwort"}[e.Field]
-		if field == "" {
-			field = e.Field
-		}
+		field := e.Field
 		msg, args := errs.MessageArgsOf(err)
-		if field == "passwort" {
-			msg, args = "account.staff.password_wrong", nil
-		}
 		d.PwErr = map[string]string{field: u.cat.Resolve("de", msg, args)}
 		d.Errors = []fieldError{{Field: field, Message: d.PwErr[field]}}
-		u.Render(w, r, http.StatusUnprocessableEntity, "konto", Page{Title: u.t("account.title"), IsError: true, Section: "konto", Data: d})
-		return
-	}
-	if err != nil {
-		u.RenderError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/konto?hinweis=passwort", http.StatusSeeOther)
+	})
 }
 
 type organisationData struct {

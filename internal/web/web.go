@@ -109,6 +109,9 @@ func New(cat *i18n.Catalog, log *slog.Logger, version string) (*UI, error) {
 		"tel":   telURL,
 		"add":   func(a, b int) int { return a + b },
 		"list":  func(v ...string) []string { return v },
+		// fielderror bundles a field's id and error message for the
+		// "fielderror" template (layout/parts.html).
+		"fielderror": func(id, msg any) fieldErrorPart { return fieldErrorPart{ID: fmt.Sprint(id), Msg: msg} },
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
 	if err != nil {
@@ -215,6 +218,13 @@ func (p Page) Current(href, section string) string {
 type Part struct {
 	Page
 	V any
+}
+
+// fieldErrorPart is the error of one form field for the "fielderror"
+// template: Msg is empty (nothing shown) or the message.
+type fieldErrorPart struct {
+	ID  string
+	Msg any
 }
 
 // With bundles the page with v for a shared template.
